@@ -1,0 +1,26 @@
+"""libpktcap for Python: packet captures wherever the packets are.
+
+A thin layer over the C library through ctypes. Set ``PKTCAP_LIBRARY`` to the
+path of ``libpktcap.so.1`` to choose which library is loaded.
+"""
+
+from __future__ import annotations
+
+from ._native import lib as _lib
+from . import errors as _errors
+from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
+
+__all__ = ["version", "version_num"] + list(_errors.__all__)
+
+
+def version() -> str:
+    """The version of the loaded libpktcap, e.g. ``"1.0.0"``."""
+    return _lib.pktcap_version().decode()
+
+
+def version_num() -> int:
+    """The loaded library's version as ``0xMMmmpp``."""
+    return _lib.pktcap_version_num()
+
+
+__version__ = version()
