@@ -15,5 +15,7 @@
 #include <pktcap/common.h>
 #include <pktcap/version.h>
 #include <pktcap/error.h>
+#include <pktcap/storage.h>
+#include <pktcap/file.h>
 
 #endif /* PKTCAP_PKTCAP_H */

@@ -57,6 +57,19 @@ void *pktcap__reallocarray(void *ptr, size_t count, size_t size)
     return pktcap__realloc(ptr, count * size);
 }
 
+void *pktcap__grow(void *items, size_t *alloc, size_t count, size_t size)
+{
+    if (count < *alloc)
+        return items;
+    size_t slots = *alloc ? *alloc * 2 : 4;
+    if (slots < *alloc)
+        return out_of_memory(SIZE_MAX);
+    void *grown = pktcap__reallocarray(items, slots, size);
+    if (grown)
+        *alloc = slots;
+    return grown;
+}
+
 char *pktcap__strndup(const char *s, size_t n)
 {
     size_t len = strnlen(s, n);

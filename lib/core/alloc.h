@@ -12,6 +12,11 @@ void *pktcap__calloc(size_t count, size_t size);
 void *pktcap__realloc(void *ptr, size_t size);
 /* realloc of count * size bytes, failing (not wrapping) on overflow. */
 void *pktcap__reallocarray(void *ptr, size_t count, size_t size);
+/* Room for one more element in a growing array that holds `count` of
+ * `*alloc` slots: returns `items` when there is room, else the array grown
+ * to twice its slots (4 at first), updating *alloc. NULL (PKTCAP_E_NOMEM
+ * recorded, `items` untouched and still owned by the caller) on failure. */
+void *pktcap__grow(void *items, size_t *alloc, size_t count, size_t size);
 char *pktcap__strdup(const char *s);
 char *pktcap__strndup(const char *s, size_t n);
 void pktcap__free(void *ptr);

@@ -91,6 +91,7 @@ static void copy_bounded(char *dst, size_t n, const char *src)
     memcpy(dst + keep, "...", 4);
 }
 
+PKTCAP__PRINTF(1, 0)
 static void format_message(const char *fmt, va_list ap, const char *suffix)
 {
     char buf[MESSAGE_MAX * 2];

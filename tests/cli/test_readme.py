@@ -3,8 +3,9 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-import pytest
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def blocks(source_root, lang):
@@ -18,28 +19,46 @@ def test_readme_starts_with_the_two_commands(source_root):
     assert lines[:2] == ["./dev demo", "./dev test"]
 
 
-def test_readme_c_example_compiles_and_runs(source_root, tmp_path):
+def build_c_example(source_root, tmp_path):
     build = os.environ["PKTCAP_BUILD_ROOT"]
     (c_example,) = blocks(source_root, "c")
-    src = tmp_path / "hello.c"
+    src = tmp_path / "count.c"
     src.write_text(c_example)
-    cc = os.environ.get("CC", "cc")
     extra = os.environ.get("PKTCAP_TEST_CFLAGS", "").split()
-    subprocess.run([cc, *extra, "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{source_root}/include",
-                    f"-I{build}/include", str(src), f"-L{build}/lib", "-lpktcap",
-                    "-o", str(tmp_path / "hello")], check=True)
+    subprocess.run([os.environ.get("CC", "cc"), *extra, "-std=c99", "-Wall", "-Wextra", "-Werror",
+                    f"-I{source_root}/include", f"-I{build}/include", str(src), f"-L{build}/lib",
+                    "-lpktcap", "-o", str(tmp_path / "count")], check=True)
     env = dict(os.environ, LD_LIBRARY_PATH=f"{build}/lib")
     env.pop("LD_PRELOAD", None)
-    out = subprocess.run([str(tmp_path / "hello")], env=env, capture_output=True, text=True,
+    return tmp_path / "count", env
+
+
+def test_readme_c_example_counts_packets(source_root, tmp_path):
+    exe, env = build_c_example(source_root, tmp_path)
+    sample = CORPUS / "tcpdump" / "afs.pcap"   # 601 packets, 512276 bytes
+    out = subprocess.run([str(exe), str(sample)], env=env, capture_output=True, text=True,
                          check=True)
-    assert re.fullmatch(r"libpktcap \d+\.\d+\.\d+\n", out.stdout)
+    assert out.stdout == "601 packets, 512276 bytes\n"
+    piped = subprocess.run([str(exe)], env=env, input=sample.read_bytes(), capture_output=True,
+                           check=True)
+    assert piped.stdout == b"601 packets, 512276 bytes\n"
 
 
-def test_readme_python_example_runs(source_root):
+def test_readme_c_example_reports_errors(source_root, tmp_path):
+    exe, env = build_c_example(source_root, tmp_path)
+    out = subprocess.run([str(exe), str(tmp_path / "missing.pcap")], env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith("PKTCAP_E_NOTFOUND: ")
+    assert "missing.pcap" in out.stderr
+
+
+def test_readme_python_example_runs(source_root, tmp_path):
     (py_example,) = blocks(source_root, "python")
     env = dict(os.environ, PYTHONPATH=str(source_root / "bindings" / "python"))
     out = subprocess.run([sys.executable, "-c", py_example], env=env, capture_output=True,
-                         text=True, check=True)
+                         text=True, check=True, cwd=tmp_path)
     lines = out.stdout.splitlines()
-    assert re.fullmatch(r"\d+\.\d+\.\d+", lines[0])
-    assert lines[1] == "E_TIMEOUT timed out 0"
+    assert lines[0] == "1700000000 5 60 60 hello"
+    assert lines[1].startswith("E_NOTFOUND ") and "missing.pcap" in lines[1]
+    assert sorted(os.listdir(tmp_path)) == ["demo.pcapng"]

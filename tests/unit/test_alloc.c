@@ -91,6 +91,30 @@ static void zero_sized_allocations_return_a_freeable_pointer(void **state)
     pktcap__free(NULL);
 }
 
+static void grow_doubles_only_when_full_and_keeps_the_array_on_failure(void **state)
+{
+    (void)state;
+    size_t alloc = 0;
+    int *a = pktcap__grow(NULL, &alloc, 0, sizeof(int));
+    assert_non_null(a);
+    assert_int_equal(alloc, 4);
+    for (int i = 0; i < 4; i++)
+        a[i] = i;
+    assert_ptr_equal(pktcap__grow(a, &alloc, 3, sizeof(int)), a); /* room left */
+    pktcap__alloc_fail_at(1);
+    assert_null(pktcap__grow(a, &alloc, 4, sizeof(int)));
+    assert_int_equal(alloc, 4);
+    assert_int_equal(a[3], 3); /* still ours, intact */
+    int *b = pktcap__grow(a, &alloc, 4, sizeof(int));
+    assert_non_null(b);
+    assert_int_equal(alloc, 8);
+    assert_int_equal(b[3], 3);
+    pktcap__free(b);
+    size_t huge = SIZE_MAX / 2 + 1;
+    assert_null(pktcap__grow(NULL, &huge, huge, 1));
+    assert_int_equal(pktcap_error_code(pktcap_error_last()), PKTCAP_E_NOMEM);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -100,6 +124,7 @@ int main(void)
         cmocka_unit_test_teardown(overflowing_sizes_fail_instead_of_wrapping, disarm),
         cmocka_unit_test_teardown(strndup_copies_at_most_n_bytes, disarm),
         cmocka_unit_test_teardown(zero_sized_allocations_return_a_freeable_pointer, disarm),
+        cmocka_unit_test_teardown(grow_doubles_only_when_full_and_keeps_the_array_on_failure, disarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
