@@ -29,5 +29,7 @@ int cli_library_error(const char *what, int rc);
 int cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
 
 extern const struct cli_command cli_cmd_version;
+extern const struct cli_command cli_cmd_info;
+extern const struct cli_command cli_cmd_convert;
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 
 static const struct cli_command *const commands[] = {
+    &cli_cmd_info,
+    &cli_cmd_convert,
     &cli_cmd_version,
 };
 

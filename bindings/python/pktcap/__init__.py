@@ -9,8 +9,13 @@ from __future__ import annotations
 from ._native import lib as _lib
 from . import errors as _errors
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
+from .file import (Direction, Format, Interface, Packet, Reader, Writer, linktype_description,
+                   linktype_name, read_all)
+from .storage import Storage
 
-__all__ = ["version", "version_num"] + list(_errors.__all__)
+__all__ = ["version", "version_num", "Direction", "Format", "Interface", "Packet", "Reader",
+           "Writer", "Storage", "linktype_name", "linktype_description",
+           "read_all"] + list(_errors.__all__)
 
 
 def version() -> str:

@@ -19,6 +19,32 @@ c_int = ctypes.c_int
 c_uint = ctypes.c_uint
 c_char_p = ctypes.c_char_p
 c_void_p = ctypes.c_void_p
+c_size_t = ctypes.c_size_t
+c_uint32 = ctypes.c_uint32
+c_uint64 = ctypes.c_uint64
+P = ctypes.POINTER
+
+
+class PacketStruct(ctypes.Structure):
+    """``pktcap_packet`` from file.h, field for field."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("interface", ctypes.c_uint32),
+        ("ts_sec", ctypes.c_int64),
+        ("ts_nsec", ctypes.c_uint32),
+        ("caplen", ctypes.c_uint32),
+        ("len", ctypes.c_uint32),
+        ("linktype", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("comment_len", ctypes.c_uint32),
+        ("data", ctypes.POINTER(ctypes.c_uint8)),
+        ("comment", ctypes.c_void_p),
+    ]
+
+
+# int (*pktcap_storage_write_cb)(const void *data, size_t size, void *userdata)
+STORAGE_WRITE_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 
 # name -> (restype, argtypes). Opaque handles are c_void_p.
 PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
@@ -35,6 +61,41 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_error_http_status": (c_int, [c_void_p]),
     "pktcap_error_provider_code": (c_char_p, [c_void_p]),
     "pktcap_error_provider_message": (c_char_p, [c_void_p]),
+    # storage.h
+    "pktcap_storage_open": (c_int, [P(c_void_p), c_char_p]),
+    "pktcap_storage_new_callback": (c_int, [P(c_void_p), STORAGE_WRITE_CB, c_void_p]),
+    "pktcap_storage_set": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "pktcap_storage_memory": (c_int, [P(c_void_p), P(c_size_t), c_void_p]),
+    "pktcap_storage_file_count": (c_size_t, [c_void_p]),
+    "pktcap_storage_file_path": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_storage_free": (None, [c_void_p]),
+    # file.h: writer
+    "pktcap_writer_open": (c_int, [P(c_void_p), c_void_p, c_int]),
+    "pktcap_writer_set_option": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "pktcap_writer_add_interface": (c_int, [P(c_uint32), c_void_p, c_uint32, c_uint32,
+                                            c_char_p, c_char_p]),
+    "pktcap_writer_set_interface_stats": (c_int, [c_void_p, c_uint32, c_uint64, c_uint64]),
+    "pktcap_writer_write": (c_int, [c_void_p, P(PacketStruct)]),
+    "pktcap_writer_flush": (c_int, [c_void_p]),
+    "pktcap_writer_close": (c_int, [c_void_p]),
+    "pktcap_writer_abort": (None, [c_void_p]),
+    # file.h: reader
+    "pktcap_reader_open": (c_int, [P(c_void_p), c_char_p]),
+    "pktcap_reader_open_memory": (c_int, [P(c_void_p), c_void_p, c_size_t]),
+    "pktcap_reader_open_fd": (c_int, [P(c_void_p), c_int]),
+    "pktcap_reader_next": (c_int, [P(P(PacketStruct)), c_void_p]),
+    "pktcap_reader_format": (c_int, [c_void_p]),
+    "pktcap_reader_interface_count": (c_uint32, [c_void_p]),
+    "pktcap_reader_interface_linktype": (c_uint32, [c_void_p, c_uint32]),
+    "pktcap_reader_interface_snaplen": (c_uint32, [c_void_p, c_uint32]),
+    "pktcap_reader_interface_tsresol": (c_uint64, [c_void_p, c_uint32]),
+    "pktcap_reader_interface_option": (c_char_p, [c_void_p, c_uint32, c_char_p]),
+    "pktcap_reader_section_option": (c_char_p, [c_void_p, c_char_p]),
+    "pktcap_reader_offset": (c_uint64, [c_void_p]),
+    "pktcap_reader_close": (None, [c_void_p]),
+    # file.h: link types
+    "pktcap_linktype_name": (c_char_p, [c_uint32]),
+    "pktcap_linktype_description": (c_char_p, [c_uint32]),
 }
 
 
