@@ -56,6 +56,9 @@ def test_readme_c_example_reports_errors(source_root, tmp_path):
 def test_readme_python_example_runs(source_root, tmp_path):
     (py_example,) = blocks(source_root, "python")
     env = dict(os.environ, PYTHONPATH=str(source_root / "bindings" / "python"))
+    if os.environ.get("PKTCAP_TEST_PRELOAD"):   # sanitizer build: the interpreter needs the runtimes
+        env.update(LD_PRELOAD=os.environ["PKTCAP_TEST_PRELOAD"],
+                   ASAN_OPTIONS="detect_leaks=0:abort_on_error=1")
     out = subprocess.run([sys.executable, "-c", py_example], env=env, capture_output=True,
                          text=True, check=True, cwd=tmp_path)
     lines = out.stdout.splitlines()
