@@ -31,5 +31,6 @@ int cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_info;
 extern const struct cli_command cli_cmd_convert;
+extern const struct cli_command cli_cmd_summary;
 
 #endif

@@ -63,11 +63,13 @@ static void scan(struct file_info *fi, pktcap_reader *r)
     }
     if (fi->rc != PKTCAP_E_END)
         snprintf(fi->error, sizeof(fi->error), "%s", pktcap_error_message(pktcap_error_last()));
-    uint64_t finest = 0;
-    for (uint32_t i = 0; i < pktcap_reader_interface_count(r); i++)
-        if (pktcap_reader_interface_tsresol(r, i) > finest)
-            finest = pktcap_reader_interface_tsresol(r, i);
-    fi->digits = out_resolution_digits(finest ? finest : 1000000);
+    /* Times print with the digits the finest interface needs. */
+    fi->digits = 0;
+    for (uint32_t i = 0; i < pktcap_reader_interface_count(r); i++) {
+        int d = out_resolution_digits(pktcap_reader_interface_tsresol(r, i));
+        if (d > fi->digits)
+            fi->digits = d;
+    }
 }
 
 /* What follows from the scan: the span of the capture and its rates. */

@@ -10,6 +10,7 @@
 static const struct cli_command *const commands[] = {
     &cli_cmd_info,
     &cli_cmd_convert,
+    &cli_cmd_summary,
     &cli_cmd_version,
 };
 

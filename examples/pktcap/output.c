@@ -72,5 +72,5 @@ int out_resolution_digits(uint64_t units_per_second)
         scale *= 10;
         digits++;
     }
-    return digits;
+    return scale == units_per_second ? digits : 9;
 }

@@ -15,8 +15,9 @@ void out_time(FILE *out, int64_t sec, uint32_t nsec, int digits, int iso);
 /* Writes sec.nsec with `digits` fraction digits, e.g. "12.500000". */
 void out_seconds(FILE *out, int64_t sec, uint32_t nsec, int digits);
 
-/* Fraction digits that show a resolution of `units_per_second` exactly
- * (1000000 -> 6, 1024 -> 9), at most 9. */
+/* Fraction digits that show a resolution of `units_per_second`: n for 10^n
+ * (1000000 -> 6), and every nanosecond (9) for any other resolution (such as
+ * 1024) or one finer than 10^9. */
 int out_resolution_digits(uint64_t units_per_second);
 
 #endif

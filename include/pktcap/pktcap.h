@@ -17,5 +17,6 @@
 #include <pktcap/error.h>
 #include <pktcap/storage.h>
 #include <pktcap/file.h>
+#include <pktcap/summary.h>
 
 #endif /* PKTCAP_PKTCAP_H */

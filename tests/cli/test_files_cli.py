@@ -133,3 +133,22 @@ def test_convert_usage_errors(cli):
         b"pktcap convert: unknown format 'xml' (pcap, pcap-nsec, pcapng)")
     assert cli("convert", "a", "b", "--format", check_status=2).stderr.startswith(
         b"pktcap convert: option '--format' needs a value")
+
+
+def pcapng_with_binary_resolution():
+    """SHB + IDB (if_tsresol 2^-10) + one EPB at 1536/1024 s, little-endian."""
+    import struct
+    shb = struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28)
+    idb = struct.pack("<IIHHI", 1, 32, 1, 0, 0) + struct.pack("<HHB3x", 9, 1, 0x8A) + \
+        struct.pack("<HH", 0, 0) + struct.pack("<I", 32)
+    epb = struct.pack("<IIIIIII", 6, 36, 0, 0, 1536, 4, 4) + b"\xde\xad\xbe\xef" + \
+        struct.pack("<I", 36)
+    return shb + idb + epb
+
+
+def test_info_prints_binary_resolutions_to_the_nanosecond(cli):
+    proc = cli("info", "--json", "-", input=pcapng_with_binary_resolution(), check_status=0)
+    entry = json.loads(proc.stdout)[0]
+    assert entry["interfaces"][0]["tsresol"] == 1024
+    assert entry["first_epoch"] == "1.500000000"
+    assert entry["first_time"] == "1970-01-01T00:00:01.500000000Z"

@@ -62,6 +62,7 @@ def test_readme_python_example_runs(source_root, tmp_path):
     out = subprocess.run([sys.executable, "-c", py_example], env=env, capture_output=True,
                          text=True, check=True, cwd=tmp_path)
     lines = out.stdout.splitlines()
-    assert lines[0] == "1700000000 5 60 60 hello"
-    assert lines[1].startswith("E_NOTFOUND ") and "missing.pcap" in lines[1]
+    assert lines[0] == "1700000000 5 42 42 hello"
+    assert lines[1] == "1 UDP 02:00:00:00:00:01 10.0.0.1 42"
+    assert lines[2].startswith("E_NOTFOUND ") and "missing.pcap" in lines[2]
     assert sorted(os.listdir(tmp_path)) == ["demo.pcapng"]

@@ -12,10 +12,12 @@ from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API
 from .file import (Direction, Format, Interface, Packet, Reader, Writer, linktype_description,
                    linktype_name, read_all)
 from .storage import Storage
+from .summary import Summary, SummaryFlag, SummaryFormat, summarize, summary_header
 
 __all__ = ["version", "version_num", "Direction", "Format", "Interface", "Packet", "Reader",
            "Writer", "Storage", "linktype_name", "linktype_description",
-           "read_all"] + list(_errors.__all__)
+           "read_all", "Summary", "SummaryFlag", "SummaryFormat", "summarize",
+           "summary_header"] + list(_errors.__all__)
 
 
 def version() -> str:

@@ -43,6 +43,39 @@ class PacketStruct(ctypes.Structure):
     ]
 
 
+class SummaryStruct(ctypes.Structure):
+    """``pktcap_summary`` from summary.h, field for field."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
+        ("number", ctypes.c_uint64),
+        ("ts_sec", ctypes.c_int64),
+        ("ts_nsec", ctypes.c_uint32),
+        ("time_digits", ctypes.c_uint32),
+        ("linktype", ctypes.c_uint32),
+        ("wire_len", ctypes.c_uint32),
+        ("cap_len", ctypes.c_uint32),
+        ("ethertype", ctypes.c_uint16),
+        ("vlan", ctypes.c_uint16 * 2),
+        ("vlan_count", ctypes.c_uint8),
+        ("mpls_count", ctypes.c_uint8),
+        ("src_mac", ctypes.c_uint8 * 6),
+        ("dst_mac", ctypes.c_uint8 * 6),
+        ("ip_version", ctypes.c_uint8),
+        ("ip_proto", ctypes.c_uint8),
+        ("src_ip", ctypes.c_uint8 * 16),
+        ("dst_ip", ctypes.c_uint8 * 16),
+        ("src_port", ctypes.c_uint16),
+        ("dst_port", ctypes.c_uint16),
+        ("icmp_type", ctypes.c_uint8),
+        ("icmp_code", ctypes.c_uint8),
+        ("tcp_flags", ctypes.c_uint8),
+        ("reserved", ctypes.c_uint8),
+        ("protocol", ctypes.c_char * 16),
+    ]
+
+
 # int (*pktcap_storage_write_cb)(const void *data, size_t size, void *userdata)
 STORAGE_WRITE_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 
@@ -93,6 +126,10 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_reader_section_option": (c_char_p, [c_void_p, c_char_p]),
     "pktcap_reader_offset": (c_uint64, [c_void_p]),
     "pktcap_reader_close": (None, [c_void_p]),
+    # summary.h
+    "pktcap_summarize": (c_int, [P(SummaryStruct), P(PacketStruct)]),
+    "pktcap_summary_format": (c_int, [P(c_size_t), c_char_p, c_size_t, c_int, P(SummaryStruct)]),
+    "pktcap_summary_header": (c_char_p, [c_int]),
     # file.h: link types
     "pktcap_linktype_name": (c_char_p, [c_uint32]),
     "pktcap_linktype_description": (c_char_p, [c_uint32]),

@@ -101,6 +101,16 @@ class Interface:
         return linktype_name(self.linktype)
 
 
+def _resolution_digits(units_per_second: int) -> int:
+    """Fraction digits for a resolution: n for 10**n (10**6 -> 6), else 9 (every
+    nanosecond), as ``pktcap info`` and ``pktcap summary`` print times."""
+    digits, scale = 0, 1
+    while digits < 9 and scale < units_per_second:
+        scale *= 10
+        digits += 1
+    return digits if scale == units_per_second else 9
+
+
 class Reader(Handle):
     """Read a pcap or pcapng capture; iterate over it for ``Packet`` objects.
 
@@ -137,6 +147,28 @@ class Reader(Handle):
             if packet is None:
                 return
             yield packet
+
+    def summaries(self) -> Iterator["Summary"]:
+        """Decode the remaining packets into ``Summary`` objects, numbered from 1,
+        their times printed at their interface's resolution (like ``pktcap summary``)."""
+        from .summary import _summarize_struct  # noqa: PLC0415 - summary imports this module
+
+        digits = {}
+        number = 0
+        while True:
+            rc = lib.pktcap_reader_next(ctypes.byref(self._packet), self._handle())
+            if rc == errors.Status.E_END:
+                return
+            errors.check(rc)
+            summary = _summarize_struct(self._packet)
+            number += 1
+            summary.number = number
+            iface = self._packet.contents.interface
+            if iface not in digits:
+                digits[iface] = _resolution_digits(
+                    lib.pktcap_reader_interface_tsresol(self._handle(), iface))
+            summary.time_digits = digits[iface]
+            yield summary
 
     @property
     def format(self) -> Format:
