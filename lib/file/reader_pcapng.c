@@ -47,6 +47,16 @@ struct option_walk {
     int swapped;
 };
 
+/* The options of the block at `block` (stream offset `offset`, `len` bytes):
+ * from `start` up to the block's trailing length field. */
+static struct option_walk option_walk_at(const pktcap_reader *r, const char *what,
+                                         uint64_t offset, const uint8_t *block,
+                                         const uint8_t *start, uint32_t len, int swapped)
+{
+    struct option_walk w = { r, what, offset, block, start, block + len - 4, swapped };
+    return w;
+}
+
 /* 1 with the next option in *o; 0 at the end of the area or at
  * opt_endofopt; a negative code for an option that does not fit. */
 static int next_option(struct option_walk *w, struct option *o)
@@ -317,13 +327,7 @@ static int read_shb(pktcap_reader *r)
     if (major != 1 || (minor != 0 && minor != 2))
         return pktcap__reader_error(r, PKTCAP_E_FORMAT, "SHB", off,
                                     "unsupported pcapng version %u.%u", major, minor);
-    w.r = r;
-    w.what = "SHB";
-    w.offset = off;
-    w.block = b;
-    w.p = b + 24;
-    w.end = b + len - 4;
-    w.swapped = swapped;
+    w = option_walk_at(r, "SHB", off, b, b + 24, len, swapped);
     rc = shb_options(&w, texts);
     if (rc < 0) {
         free_texts(texts, PKTCAP__SHB_TEXT_COUNT);
@@ -404,13 +408,7 @@ static int read_idb(pktcap_reader *r, const uint8_t *b, uint32_t len, int swappe
     f->linktype = pktcap__get16(b + 8, swapped);
     f->snaplen = pktcap__get32(b + 12, swapped);
     f->cap_limit = f->snaplen ? f->snaplen : UINT32_MAX;
-    w.r = r;
-    w.what = "IDB";
-    w.offset = off;
-    w.block = b;
-    w.p = b + 16;
-    w.end = b + len - 4;
-    w.swapped = swapped;
+    w = option_walk_at(r, "IDB", off, b, b + 16, len, swapped);
     rc = idb_options(&w, f);
     if (rc < 0) {
         /* Not half an interface: the table holds only complete ones. */
@@ -424,16 +422,9 @@ static int packet_options(pktcap_reader *r, const char *what, const uint8_t *b,
                           const uint8_t *start, uint32_t len, int swapped)
 {
     pktcap_packet *p = &r->packet;
-    struct option_walk w;
+    struct option_walk w = option_walk_at(r, what, pktcap__reader_tell(r), b, start, len, swapped);
     struct option o = { 0 };
     int rc;
-    w.r = r;
-    w.what = what;
-    w.offset = pktcap__reader_tell(r);
-    w.block = b;
-    w.p = start;
-    w.end = b + len - 4;
-    w.swapped = swapped;
     while ((rc = next_option(&w, &o)) > 0) {
         if (o.code == PCAPNG_OPT_COMMENT && !p->comment) {
             p->comment = (const char *)o.value;
