@@ -31,7 +31,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +39,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define CHUNK (1u << 20)
-#define MAX_RUNS 50
+#define MAX_RUNS BENCH_MAX_RUNS
 #define MAX_RECORD (16u + 262144u)
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 static char tmpdir[256];
 
@@ -78,36 +77,9 @@ static void on_signal(int sig)
     raise(sig);
 }
 
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("bench-files: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    remove_tmpdir();
-    exit(1);
-}
-
 static void die_pktcap(const char *what, int rc)
 {
     die("%s: %s (%s)", what, pktcap_error_message(pktcap_error_last()), pktcap_error_name(rc));
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        die("out of memory (%zu bytes)", n);
-    return p;
 }
 
 static uint32_t rd32(const uint8_t *p, int swap)
@@ -470,27 +442,14 @@ static struct row rows[B_COUNT] = {
     [B_MEMCPY] = {"memcpy.ceiling", "memcpy of the whole file into a touched buffer", {0}, 0, 0},
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double row_min(const struct row *r)
 {
-    double m = r->t[0];
-    for (int i = 1; i < r->n; i++)
-        if (r->t[i] < m)
-            m = r->t[i];
-    return m;
+    return bench_min(r->t, r->n);
 }
 
 static double row_median(const struct row *r)
 {
-    double s[MAX_RUNS];
-    memcpy(s, r->t, sizeof(double) * (size_t)r->n);
-    qsort(s, (size_t)r->n, sizeof(double), cmp_double);
-    return r->n % 2 ? s[r->n / 2] : (s[r->n / 2 - 1] + s[r->n / 2]) / 2;
+    return bench_median(r->t, r->n);
 }
 
 static void record(enum bench_id id, int round, double t, uint64_t bytes)
@@ -560,9 +519,7 @@ static int quick_mode;
 
 static void print_comparisons(FILE *results)
 {
-    printf("\n%-24s %9s %9s %8s  %-21s %s\n", "comparison", "ratio", "ratio", "target",
-           "verdict", "definition");
-    printf("%-24s %9s %9s\n", "", "(best)", "(median)");
+    bench_comparison_header();
     for (size_t i = 0; i < sizeof comparisons / sizeof comparisons[0]; i++) {
         const struct comparison *c = &comparisons[i];
         const struct row *a = &rows[c->num], *b = &rows[c->den];
@@ -575,19 +532,12 @@ static void print_comparisons(FILE *results)
         if (c->target == 0) {
             snprintf(target, sizeof target, "-");
             snprintf(verdict, sizeof verdict, "info");
-        } else if (quick_mode) {
-            snprintf(target, sizeof target, "%s%.2f", c->at_least ? ">=" : "<=", c->target);
-            snprintf(verdict, sizeof verdict, "n/a (quick)");
         } else {
-            int best = target_met(c, rmin), median = target_met(c, rmed);
             snprintf(target, sizeof target, "%s%.2f", c->at_least ? ">=" : "<=", c->target);
-            snprintf(verdict, sizeof verdict, "%s%s", best ? "MET" : "MISSED",
-                     best == median ? "" : best ? " (median: missed)" : " (median: met)");
+            bench_verdict(verdict, sizeof verdict, quick_mode, target_met(c, rmin),
+                          target_met(c, rmed));
         }
-        printf("%-24s %8.2fx %8.2fx %8s  %-21s %s\n", c->key, rmin, rmed, target, verdict,
-               c->what);
-        if (results)
-            fprintf(results, "%s\t%s\t%.3f\t%s\t%s\n", c->key, c->what, rmin, target, verdict);
+        bench_comparison(results, c->key, c->what, rmin, rmed, target, verdict);
     }
 }
 
@@ -641,6 +591,7 @@ int main(int argc, char **argv)
     char out_pcap[300], out_pcapng[300], out_dump[300], out_raw[300];
     struct tally t;
 
+    bench_init("bench-files", remove_tmpdir);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick = 1;
@@ -707,36 +658,23 @@ int main(int argc, char **argv)
     }
 
     {
-        char load[64] = "?";
-        FILE *f = fopen("/proc/loadavg", "r");
-        time_t tnow = time(NULL);
-        char date[64];
-        if (f) {
-            if (!fgets(load, sizeof load, f))
-                strcpy(load, "?");
-            load[strcspn(load, "\n")] = 0;
-            fclose(f);
-        }
-        strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&tnow));
+        struct bench_host h;
+        bench_host(&h);
         printf("bench-files: %s\n", path);
         printf("  %zu packets, %zu bytes (%.1f MB), %s timestamps, %s\n", packet_count, file_size,
                (double)file_size / 1e6, file_nsec ? "ns" : "µs",
                file_swapped ? "byte-swapped" : "native byte order");
-        printf("  %s; libpktcap %s; %s\n", date, pktcap_version(), pcap_lib_version());
+        printf("  %s; libpktcap %s; %s\n", h.date, pktcap_version(), pcap_lib_version());
         printf("  %s; load average at start: %s\n",
                quick ? "quick mode: 1 round, no warm-up (timing not meaningful)"
                      : "warm page cache; 1 warm-up round, then best and median of the rounds",
-               load);
+               h.load);
         if (!quick)
             printf("  rounds: %d, implementations interleaved within each round\n", runs);
-        {
-            double load1 = atof(load);
-            long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-            if (cpus > 0 && load1 > 0.5 * (double)cpus)
-                printf("  WARNING: load average %.2f on %ld CPUs: other processes compete for the\n"
-                       "  CPUs and the memory bus; expect noisy numbers (rerun when idle)\n",
-                       load1, cpus);
-        }
+        if (bench_host_busy(&h))
+            printf("  WARNING: load average %.2f on %ld CPUs: other processes compete for the\n"
+                   "  CPUs and the memory bus; expect noisy numbers (rerun when idle)\n",
+                   h.load1, h.cpus);
         printf("  writes go to %s and land in the page cache (no fsync); each output is\n"
                "  removed outside the timed regions (just before the next write)\n",
                tmpdir);
@@ -834,16 +772,10 @@ int main(int argc, char **argv)
     remove_tmpdir();
 
     print_rows();
-    if (results_path) {
-        results = fopen(results_path, "a");
-        if (!results)
-            die("%s: %s", results_path, strerror(errno));
-    }
+    results = bench_open_results(results_path);
     print_comparisons(results);
-    if (results && fclose(results) != 0)
-        die("%s: %s", results_path, strerror(errno));
-    printf("\nverdicts use the best-of-%d ratio (the median's is shown too); targets are goals,\n"
-           "not pass/fail conditions\n", runs);
+    bench_close_results(results, results_path);
+    bench_verdict_note(runs);
 
     free(pcap_recs);
     free(packets);

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,43 +34,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_RUNS 50
+#include "bench-util.h"
+
+#define MAX_RUNS BENCH_MAX_RUNS
 #define LINE_SIZE 1024
 /* The decode goal: 30 M packets/s, the rate of a hand-written L2-L4 decode
  * into a struct on this kind of machine (../shared/BENCHMARKS.md). */
 #define DECODE_GOAL 30e6
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("bench-summary: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
 static void die_pktcap(const char *what, int rc)
 {
     die("%s: %s (%s)", what, pktcap_error_message(pktcap_error_last()), pktcap_error_name(rc));
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p)
-        die("out of memory (%zu bytes)", n);
-    return p;
 }
 
 /* ---- the input, in memory ------------------------------------------------ */
@@ -415,27 +388,14 @@ static struct row rows[B_COUNT] = {
                        {0}, 0, 0, {0, 0}},
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double row_min(const struct row *r)
 {
-    double m = r->t[0];
-    for (int i = 1; i < r->n; i++)
-        if (r->t[i] < m)
-            m = r->t[i];
-    return m;
+    return bench_min(r->t, r->n);
 }
 
 static double row_median(const struct row *r)
 {
-    double s[MAX_RUNS];
-    memcpy(s, r->t, sizeof(double) * (size_t)r->n);
-    qsort(s, (size_t)r->n, sizeof(double), cmp_double);
-    return r->n % 2 ? s[r->n / 2] : (s[r->n / 2 - 1] + s[r->n / 2]) / 2;
+    return bench_median(r->t, r->n);
 }
 
 static const char *only; /* --only ROW: that row alone (for perf record) */
@@ -512,18 +472,9 @@ static void comparison(FILE *results, const char *key, const char *definition, d
         snprintf(verdict, sizeof verdict, "info");
     } else {
         snprintf(target_text, sizeof target_text, ">=%.2f", target);
-        if (quick_mode)
-            snprintf(verdict, sizeof verdict, "n/a (quick)");
-        else
-            snprintf(verdict, sizeof verdict, "%s%s", r_min >= target ? "MET" : "MISSED",
-                     (r_min >= target) == (r_med >= target) ? ""
-                     : r_min >= target                       ? " (median: missed)"
-                                                             : " (median: met)");
+        bench_verdict(verdict, sizeof verdict, quick_mode, r_min >= target, r_med >= target);
     }
-    printf("%-24s %8.2fx %8.2fx %8s  %-21s %s\n", key, r_min, r_med, target_text, verdict,
-           definition);
-    if (results)
-        fprintf(results, "%s\t%s\t%.3f\t%s\t%s\n", key, definition, r_min, target_text, verdict);
+    bench_comparison(results, key, definition, r_min, r_med, target_text, verdict);
 }
 
 static void print_comparisons(FILE *results)
@@ -534,9 +485,7 @@ static void print_comparisons(FILE *results)
     double pk = (double)packet_count;
     char definition[200];
 
-    printf("\n%-24s %9s %9s %8s  %-21s %s\n", "comparison", "ratio", "ratio", "target", "verdict",
-           "definition");
-    printf("%-24s %9s %9s\n", "", "(best)", "(median)");
+    bench_comparison_header();
     if (hot->n && dram->n) {
         snprintf(definition, sizeof definition,
                  "decode: pktcap_summarize %.1f M packets/s on cache-hot bytes (best) / the "
@@ -584,6 +533,7 @@ int main(int argc, char **argv)
     const char *path = NULL, *results_path = NULL;
     FILE *results = NULL;
 
+    bench_init("bench-summary", NULL);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             quick_mode = 1;
@@ -636,29 +586,17 @@ int main(int argc, char **argv)
         check_reference(); /* not under --only: a profile should show the row alone */
 
     {
-        char load[64] = "?", date[64];
-        FILE *f = fopen("/proc/loadavg", "r");
-        time_t tnow = time(NULL);
-        if (f) {
-            if (!fgets(load, sizeof load, f))
-                strcpy(load, "?");
-            load[strcspn(load, "\n")] = 0;
-            fclose(f);
-        }
-        strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", gmtime(&tnow));
+        struct bench_host h;
+        bench_host(&h);
         printf("bench-summary: %s\n", path);
         printf("  %zu packets, %zu bytes (%.1f MB), %d fraction digits; hot window: the first "
                "%zu packets\n", packet_count, file_size, (double)file_size / 1e6, file_digits,
                hot_count);
-        printf("  %s; libpktcap %s; load average at start: %s\n", date, pktcap_version(), load);
+        printf("  %s; libpktcap %s; load average at start: %s\n", h.date, pktcap_version(), h.load);
         printf("  %s\n", quick_mode ? "quick mode: 1 round, no warm-up (timing not meaningful)"
                                     : "in memory; 1 warm-up round, then best and median of the "
                                       "rounds, rows interleaved");
-        double load1 = atof(load);
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        if (cpus > 0 && load1 > 0.5 * (double)cpus)
-            printf("  WARNING: load average %.2f on %ld CPUs: expect noisy numbers (rerun when "
-                   "idle)\n", load1, cpus);
+        bench_warn_busy(&h);
         if (!only)
             printf("check: the snprintf reference prints exactly our JSON for all %zu packets\n",
                    packet_count);
@@ -670,16 +608,10 @@ int main(int argc, char **argv)
             run_row((enum bench_id)((k + round + 1 + B_COUNT) % B_COUNT), round, first_round);
 
     print_rows();
-    if (results_path) {
-        results = fopen(results_path, "a");
-        if (!results)
-            die("%s: %s", results_path, strerror(errno));
-    }
+    results = bench_open_results(results_path);
     print_comparisons(results);
-    if (results && fclose(results) != 0)
-        die("%s: %s", results_path, strerror(errno));
-    printf("\nverdicts use the best-of-%d ratio (the median's is shown too); targets are goals,\n"
-           "not pass/fail conditions\n", runs);
+    bench_close_results(results, results_path);
+    bench_verdict_note(runs);
 
     free(summaries);
     free(packets);

@@ -2,6 +2,8 @@
 #ifndef PKTCAP_CLI_H
 #define PKTCAP_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses, documented in doc/pktcap.1.md. */
@@ -28,9 +30,75 @@ int cli_library_error(const char *what, int rc);
 /* True when argv[1] asks for help; prints the command's usage then. */
 int cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
 
+struct pktcap_filter;
+
+/* Makes a filter from the one-line syntax `rules`, or from the raw BPF
+ * expression `bpf` when that is not NULL; on failure prints the library's
+ * message and returns CLI_FAILED (cmd_filter.c). */
+int cli_make_filter(struct pktcap_filter **out, const char *rules, const char *bpf);
+
+/* ---- providers and sessions (session_util.c) ---- */
+
+struct pktcap_provider;
+struct pktcap_storage;
+
+/* The provider commands use when --provider is not given. */
+#define CLI_DEFAULT_PROVIDER "local:"
+
+/* Set by --verbose: every library call of the provider and session
+ * commands is logged to stderr (cli_trace), URIs with their secrets redacted. */
+extern int cli_verbose;
+
+/* Microseconds of the monotonic clock. */
+int64_t cli_now_us(void);
+
+/* Writes `uri` into buf with every query value, and a password in the
+ * authority, replaced by "***" (always NUL-terminated). */
+void cli_redact_uri(char *buf, size_t size, const char *uri);
+
+/* With --verbose: logs "pktcap: CALL -> 0 (1.2 ms)" or the error code and
+ * the library's message, for a call made at `start_us`. Returns rc. */
+int cli_trace(int rc, int64_t start_us, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* With --verbose: logs "pktcap: MESSAGE". */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs `call` (an int-returning library call) into rc, logging it. */
+#define CLI_CALL(rc, call, ...)                                                    \
+    do {                                                                           \
+        int64_t cli_t0_ = cli_now_us();                                            \
+        (rc) = (call);                                                             \
+        cli_trace((rc), cli_t0_, __VA_ARGS__);                                     \
+    } while (0)
+
+/* Opens a provider (logged); on failure prints the library's message and
+ * returns CLI_FAILED. */
+int cli_open_provider(struct pktcap_provider **out, const char *uri);
+
+/* Opens a storage target (a path or a URI; logged); on failure prints the
+ * library's message and returns CLI_FAILED. */
+int cli_open_storage(struct pktcap_storage **out, const char *uri);
+
+/* A count with an optional unit: k, M, G, T (powers of 1000) or Ki, Mi,
+ * Gi, Ti (powers of 1024), at least `min`, at most `max`. 0 or -1. */
+int cli_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* A duration: seconds with an optional fraction ("0.5"), or a number with
+ * a unit ms, s, m or h; rounded to milliseconds, at least 1 ms. 0 or -1. */
+int cli_parse_duration(const char *text, uint64_t *ms);
+
 extern const struct cli_command cli_cmd_version;
 extern const struct cli_command cli_cmd_info;
 extern const struct cli_command cli_cmd_convert;
 extern const struct cli_command cli_cmd_summary;
+extern const struct cli_command cli_cmd_filter;
+extern const struct cli_command cli_cmd_capture;
+extern const struct cli_command cli_cmd_sessions;
+extern const struct cli_command cli_cmd_status;
+extern const struct cli_command cli_cmd_stop;
+extern const struct cli_command cli_cmd_delete;
+extern const struct cli_command cli_cmd_fetch;
+extern const struct cli_command cli_cmd_interfaces;
 
 #endif

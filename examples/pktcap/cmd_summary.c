@@ -29,6 +29,7 @@ struct summary_run {
     size_t used;           /* bytes waiting in output_buffer */
     int line_by_line;      /* standard output is a terminal */
     int output_errno;      /* the first write error, 0 if none */
+    const pktcap_filter *filter; /* only matching packets are printed; NULL: all */
 };
 
 /* Writes out what the buffer holds; after an error, nothing more is written. */
@@ -126,6 +127,7 @@ static int summarize_file(struct summary_run *run, const char *path)
     pktcap_summary s = { .struct_size = sizeof s };
     uint64_t number = 0;
     uint32_t interface = UINT32_MAX, digits = 9;
+    int status = CLI_OK;
     int rc = pktcap_reader_open(&r, path);
     if (rc < 0) {
         flush_output(run);
@@ -136,14 +138,24 @@ static int summarize_file(struct summary_run *run, const char *path)
             interface = p->interface;
             digits = interface_digits(r, interface);
         }
+        ++number; /* packets keep their number in the file, filtered or not */
+        if (run->filter && (rc = pktcap_filter_match(run->filter, p)) <= 0) {
+            if (rc == 0)
+                continue;
+            flush_output(run);
+            char what[4096];
+            snprintf(what, sizeof what, "%s: packet %llu", path, (unsigned long long)number);
+            status = cli_library_error(what, rc);
+            rc = PKTCAP_E_END; /* reported: the file is not read further */
+            break;
+        }
         pktcap_summarize(&s, p);
-        s.number = ++number;
+        s.number = number;
         s.time_digits = digits;
         if ((rc = print_line(run, &s)) < 0)
             break;
         run->left--;
     }
-    int status = CLI_OK;
     if (rc < 0 && rc != PKTCAP_E_END) {
         /* What was read is printed first, then the error (with its offset). */
         flush_output(run);
@@ -158,10 +170,13 @@ static int run_summary(int argc, char **argv)
     static const struct option options[] = {
         { "format", required_argument, NULL, 'F' },
         { "count", required_argument, NULL, 'c' },
+        { "filter", required_argument, NULL, 'f' },
+        { "bpf", required_argument, NULL, 'b' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct summary_run run = { PKTCAP_SUMMARY_TEXT, UINT64_MAX, 0, 0, 0 };
+    struct summary_run run = { PKTCAP_SUMMARY_TEXT, UINT64_MAX, 0, 0, 0, NULL };
+    const char *rules = NULL, *bpf = NULL;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":F:c:h", options, NULL)) != -1) {
@@ -175,6 +190,12 @@ static int run_summary(int argc, char **argv)
                 return cli_usage_error("summary", "COUNT must be a positive number, not '%s'",
                                        optarg);
             break;
+        case 'f':
+            rules = optarg;
+            break;
+        case 'b':
+            bpf = optarg;
+            break;
         case 'h':
             fputs(cli_cmd_summary.usage, stdout);
             return CLI_OK;
@@ -186,6 +207,15 @@ static int run_summary(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage_error("summary", "expected at least one FILE");
+    if (rules && bpf)
+        return cli_usage_error("summary", "--filter and --bpf exclude each other");
+    pktcap_filter *filter = NULL;
+    if (rules || bpf) {
+        int made = cli_make_filter(&filter, rules, bpf);
+        if (made != CLI_OK)
+            return made;
+        run.filter = filter;
+    }
 
     run.line_by_line = isatty(STDOUT_FILENO);
     int status = CLI_OK;
@@ -203,13 +233,15 @@ static int run_summary(int argc, char **argv)
                 strerror(run.output_errno));
         status = CLI_FAILED;
     }
+    pktcap_filter_free(filter);
     return status;
 }
 
 const struct cli_command cli_cmd_summary = {
     .name = "summary",
     .summary = "print one line per packet: addresses, ports, protocol (text, JSON, CSV)",
-    .usage = "usage: pktcap summary [--format text|json|csv] [-c COUNT] FILE...\n"
+    .usage = "usage: pktcap summary [--format text|json|csv] [-c COUNT]\n"
+             "                      [--filter RULES | --bpf EXPR] FILE...\n"
              "\n"
              "Decodes every packet of each pcap or pcapng FILE ('-' for standard input)\n"
              "and prints one line per packet: its number, time, MAC and IP addresses,\n"
@@ -226,6 +258,16 @@ const struct cli_command cli_cmd_summary = {
              "                       and then ours; absent fields are null\n"
              "                     csv: the same columns, after one header line\n"
              "  -c, --count N      stop after N packets (counted over all files)\n"
+             "  --filter RULES     print only the packets that match a filter in pktcap's\n"
+             "                     one-line syntax (see 'pktcap help filter'), e.g.\n"
+             "                     'proto=tcp remote_port=80;443 or proto=udp'\n"
+             "  --bpf EXPR         print only the packets that match a libpcap expression\n"
+             "\n"
+             "With a filter, packets keep their number in the file and -c counts the\n"
+             "packets printed. --filter evaluates Ethernet (up to two VLAN tags), Linux\n"
+             "cooked, raw IP, IPv4, IPv6 and BSD loopback captures; a packet of another\n"
+             "link type stops that file with an error (PKTCAP_E_NOTSUP) naming it,\n"
+             "where --bpf can be used instead.\n"
              "\n"
              "doc/summary.md describes each format exactly. A file that is malformed or\n"
              "cut short is summarised up to the error, which is printed with its byte\n"
@@ -235,6 +277,8 @@ const struct cli_command cli_cmd_summary = {
              "  pktcap summary capture.pcapng\n"
              "  pktcap summary -c 10 --format json capture.pcap | jq .dst_port\n"
              "  pktcap summary --format csv capture.pcapng > packets.csv\n"
+             "  pktcap summary --filter 'proto=udp remote_port=53' capture.pcap\n"
+             "  pktcap summary --bpf 'icmp or arp' capture.pcap\n"
              "  tcpdump -w - -c 100 | pktcap summary -\n",
     .run = run_summary,
 };

@@ -11,6 +11,14 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_info,
     &cli_cmd_convert,
     &cli_cmd_summary,
+    &cli_cmd_filter,
+    &cli_cmd_capture,
+    &cli_cmd_interfaces,
+    &cli_cmd_sessions,
+    &cli_cmd_status,
+    &cli_cmd_stop,
+    &cli_cmd_delete,
+    &cli_cmd_fetch,
     &cli_cmd_version,
 };
 

@@ -18,5 +18,7 @@
 #include <pktcap/storage.h>
 #include <pktcap/file.h>
 #include <pktcap/summary.h>
+#include <pktcap/filter.h>
+#include <pktcap/session.h>
 
 #endif /* PKTCAP_PKTCAP_H */

@@ -13,6 +13,7 @@
 #include <pktcap/summary.h>
 
 #include "core/error.h"
+#include "core/linktypes.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -38,10 +39,6 @@
  * larger by tail padding, which differs between ABIs, so the end of the last
  * field is what a caller must at least pass (as pktcap_summarize checks). */
 #define SUMMARY_V1_END (offsetof(pktcap_summary, protocol) + sizeof(((pktcap_summary *)0)->protocol))
-
-/* LINKTYPE_LINUX_SLL and LINUX_SLL2 record only the source address. */
-#define LINKTYPE_LINUX_SLL 113
-#define LINKTYPE_LINUX_SLL2 276
 
 #define NSEC_PER_SEC 1000000000u
 #define SEC_PER_DAY 86400
@@ -264,6 +261,7 @@ static char *put_ipv6(char *p, const uint8_t a[16])
     return p;
 }
 
+/* LINKTYPE_LINUX_SLL and LINUX_SLL2 record only the source address. */
 static int has_dst_mac(const pktcap_summary *s)
 {
     return s->linktype != LINKTYPE_LINUX_SLL && s->linktype != LINKTYPE_LINUX_SLL2;

@@ -82,18 +82,10 @@
 #include <pktcap/summary.h>
 
 #include "core/error.h"
+#include "core/linktypes.h"
 
 #include <stddef.h>
 #include <string.h>
-
-#define LINKTYPE_NULL 0
-#define LINKTYPE_ETHERNET 1
-#define LINKTYPE_RAW 101
-#define LINKTYPE_LOOP 108
-#define LINKTYPE_LINUX_SLL 113
-#define LINKTYPE_IPV4 228
-#define LINKTYPE_IPV6 229
-#define LINKTYPE_LINUX_SLL2 276
 
 #define ETHERTYPE_MIN 0x0600 /* below: an IEEE 802.3 length */
 #define ETHERTYPE_IPV4 0x0800

@@ -49,10 +49,8 @@
 #define PCAPNG_OPT_IF_HARDWARE 15u
 #define PCAPNG_OPT_EPB_FLAGS 2u /* also pack_flags in the obsolete PB */
 
-/* Link types whose records libpcap allows beyond its general limit. */
-#define LINKTYPE_ETHERNET 1u
-#define LINKTYPE_DBUS 231u
-#define LINKTYPE_USBPCAP 249u
-#define LINKTYPE_EBHSCR 279u
+/* LINKTYPE_ETHERNET, and the link types whose records libpcap allows beyond
+ * its general limit (LINKTYPE_DBUS, LINKTYPE_EBHSCR). */
+#include "core/linktypes.h"
 
 #endif

@@ -168,9 +168,10 @@ def test_output_errors_are_reported(cli):
     (["-c", "-3", "x"], b"pktcap summary: COUNT must be a positive number, not '-3'"),
     (["x", "--format"], b"pktcap summary: option '--format' needs a value"),
     (["--bogus", "x"], b"pktcap summary: unknown option '--bogus'"),
-    # Filters arrive with the filter issue; until then these options do not exist.
-    (["--filter", "tcp", "x"], b"pktcap summary: unknown option '--filter'"),
-    (["--bpf", "tcp", "x"], b"pktcap summary: unknown option '--bpf'"),
+    # Filters: tests/cli/test_filter_cli.py has the rest.
+    (["--filter", "proto=tcp", "--bpf", "tcp", "x"],
+     b"pktcap summary: --filter and --bpf exclude each other"),
+    (["x", "--filter"], b"pktcap summary: option '--filter' needs a value"),
 ])
 def test_usage_errors_exit_2(cli, args, message):
     proc = cli("summary", *args, check_status=2)
@@ -181,7 +182,8 @@ def test_usage_errors_exit_2(cli, args, message):
 def test_help_shows_formats_and_examples(cli):
     for args in (["summary", "--help"], ["help", "summary"], ["summary", "-h"]):
         out = cli(*args, check_status=0).stdout.decode()
-        assert out.startswith("usage: pktcap summary [--format text|json|csv] [-c COUNT] FILE...")
+        assert out.startswith("usage: pktcap summary [--format text|json|csv] [-c COUNT]\n"
+                              "                      [--filter RULES | --bpf EXPR] FILE...\n")
         assert "Examples:" in out and "tcpdump -w - -c 100 | pktcap summary -" in out
     overview = cli("help", check_status=0).stdout.decode()
     assert "  summary    " in overview

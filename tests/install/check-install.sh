@@ -44,7 +44,10 @@ $cc -std=c99 -Wall -Werror -o "$work/user" "$work/user.c" $flags || fail "compil
 out=$(LD_LIBRARY_PATH=$root/$libdir "$work/user") || fail "running the program"
 [ "$out" = "$version timed out" ] || fail "program printed '$out'"
 # The program must have loaded the installed library, not some other one.
-LD_LIBRARY_PATH=$root/$libdir ldd "$work/user" | grep -q "$root/$libdir/libpktcap.so.1" \
+# (ldd's output is taken whole first: `ldd | grep -q` under pipefail fails
+# whenever grep exits before ldd has written its last line.)
+deps=$(LD_LIBRARY_PATH=$root/$libdir ldd "$work/user")
+grep -q "$root/$libdir/libpktcap.so.1" <<<"$deps" \
     || fail "program did not resolve the installed libpktcap.so.1"
 echo "install check: headers, libraries, pkg-config and pktcap installed; a pkg-config build runs"
 
@@ -59,8 +62,10 @@ pktcap = dependency('libpktcap', fallback: ['libpktcap', 'pktcap_dep'],
 executable('parent', 'parent.c', dependencies: pktcap)
 M
 cp "$work/user.c" "$parent/parent.c"
-# Ignore an installed libpktcap.pc so that the subproject is what gets used.
-PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR=/nonexistent \
+# The DESTDIR's libpktcap.pc is out of the search path and the fallback is
+# forced, so the subproject is what gets used; the system's .pc files stay
+# visible for our own dependencies (libpcap, jansson).
+PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= \
     meson setup --force-fallback-for=libpktcap "$parent/build" "$parent" >"$work/setup.log" 2>&1 \
     || { cat "$work/setup.log"; fail "meson setup of a parent project"; }
 ninja -C "$parent/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "building the parent project"; }

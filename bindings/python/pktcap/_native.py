@@ -79,6 +79,11 @@ class SummaryStruct(ctypes.Structure):
 # int (*pktcap_storage_write_cb)(const void *data, size_t size, void *userdata)
 STORAGE_WRITE_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 
+# void (*pktcap_state_cb)(pktcap_session *session, int state, void *userdata)
+STATE_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
+# void (*pktcap_packet_cb)(pktcap_session *, const pktcap_packet *, const pktcap_summary *, void *)
+PACKET_CB = ctypes.CFUNCTYPE(None, c_void_p, P(PacketStruct), P(SummaryStruct), c_void_p)
+
 # name -> (restype, argtypes). Opaque handles are c_void_p.
 PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # version.h
@@ -133,6 +138,78 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # file.h: link types
     "pktcap_linktype_name": (c_char_p, [c_uint32]),
     "pktcap_linktype_description": (c_char_p, [c_uint32]),
+    # filter.h. Strings returned through char ** are read with string_at and
+    # released with pktcap_free, so the out pointers are c_void_p.
+    "pktcap_filter_new": (c_int, [P(c_void_p)]),
+    "pktcap_filter_parse": (c_int, [P(c_void_p), c_char_p]),
+    "pktcap_filter_new_bpf": (c_int, [P(c_void_p), c_char_p]),
+    "pktcap_filter_dup": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_filter_free": (None, [c_void_p]),
+    "pktcap_filter_add_rule": (c_int, [c_void_p, c_int]),
+    "pktcap_filter_rule_count": (c_size_t, [c_void_p]),
+    "pktcap_filter_set_protocol": (c_int, [c_void_p, c_size_t, c_int]),
+    "pktcap_filter_rule_protocol": (c_int, [c_void_p, c_size_t]),
+    "pktcap_filter_set_field": (c_int, [c_void_p, c_size_t, c_int, c_char_p]),
+    "pktcap_filter_add_address": (c_int, [c_void_p, c_size_t, c_int, c_char_p, c_char_p]),
+    "pktcap_filter_add_port": (c_int, [c_void_p, c_size_t, c_int, c_uint32, c_uint32]),
+    "pktcap_filter_field": (c_int, [P(c_void_p), c_void_p, c_size_t, c_int]),
+    "pktcap_filter_bpf_expression": (c_char_p, [c_void_p]),
+    "pktcap_filter_equal": (c_int, [c_void_p, c_void_p]),
+    "pktcap_filter_match": (c_int, [c_void_p, P(PacketStruct)]),
+    "pktcap_filter_to_string": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_filter_to_bpf": (c_int, [P(c_void_p), c_void_p, c_uint32]),
+    "pktcap_filter_to_azure": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_filter_to_cloudflare": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_filter_to_sdwan": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_free": (None, [c_void_p]),
+    # session.h: providers
+    "pktcap_provider_open": (c_int, [P(c_void_p), c_char_p]),
+    "pktcap_provider_set": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "pktcap_provider_caps": (c_uint32, [c_void_p]),
+    "pktcap_provider_kind": (c_char_p, [c_void_p]),
+    "pktcap_provider_list_sessions": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_session_list_count": (c_size_t, [c_void_p]),
+    "pktcap_session_list_name": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_session_list_id": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_session_list_state": (c_int, [c_void_p, c_size_t]),
+    "pktcap_session_list_native_status": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_session_list_free": (None, [c_void_p]),
+    "pktcap_provider_list_targets": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_target_list_count": (c_size_t, [c_void_p]),
+    "pktcap_target_list_name": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_target_list_description": (c_char_p, [c_void_p, c_size_t]),
+    "pktcap_target_list_flags": (c_uint32, [c_void_p, c_size_t]),
+    "pktcap_target_list_free": (None, [c_void_p]),
+    "pktcap_provider_close": (None, [c_void_p]),
+    # session.h: sessions
+    "pktcap_session_new": (c_int, [P(c_void_p), c_void_p, c_char_p]),
+    "pktcap_session_open": (c_int, [P(c_void_p), c_void_p, c_char_p]),
+    "pktcap_session_set_target": (c_int, [c_void_p, c_char_p]),
+    "pktcap_session_set_snaplen": (c_int, [c_void_p, c_uint32]),
+    "pktcap_session_set_byte_limit": (c_int, [c_void_p, c_uint64]),
+    "pktcap_session_set_time_limit": (c_int, [c_void_p, c_uint64]),
+    "pktcap_session_set_packet_limit": (c_int, [c_void_p, c_uint64]),
+    "pktcap_session_set_filter": (c_int, [c_void_p, c_void_p]),
+    "pktcap_session_set_storage": (c_int, [c_void_p, c_void_p]),
+    "pktcap_session_set": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "pktcap_session_set_state_callback": (c_int, [c_void_p, STATE_CB, c_void_p]),
+    "pktcap_session_set_packet_callback": (c_int, [c_void_p, PACKET_CB, c_void_p]),
+    "pktcap_session_start": (c_int, [c_void_p]),
+    "pktcap_session_refresh": (c_int, [c_void_p]),
+    "pktcap_session_wait": (c_int, [c_void_p, ctypes.c_int64]),
+    "pktcap_session_cancel": (c_int, [c_void_p]),
+    "pktcap_session_stop": (c_int, [c_void_p]),
+    "pktcap_session_delete": (c_int, [c_void_p]),
+    "pktcap_session_fetch": (c_int, [c_void_p, c_void_p]),
+    "pktcap_session_state": (c_int, [c_void_p]),
+    "pktcap_state_name": (c_char_p, [c_int]),
+    "pktcap_session_name": (c_char_p, [c_void_p]),
+    "pktcap_session_id": (c_char_p, [c_void_p]),
+    "pktcap_session_native_status": (c_char_p, [c_void_p]),
+    "pktcap_session_stop_reason": (c_char_p, [c_void_p]),
+    "pktcap_session_error_text": (c_char_p, [c_void_p]),
+    "pktcap_session_stat": (c_uint64, [c_void_p, c_int]),
+    "pktcap_session_free": (None, [c_void_p]),
 }
 
 

@@ -148,9 +148,11 @@ class Reader(Handle):
                 return
             yield packet
 
-    def summaries(self) -> Iterator["Summary"]:
+    def summaries(self, filter: Optional["Filter"] = None) -> Iterator["Summary"]:
         """Decode the remaining packets into ``Summary`` objects, numbered from 1,
-        their times printed at their interface's resolution (like ``pktcap summary``)."""
+        their times printed at their interface's resolution (like ``pktcap summary``).
+        With a ``Filter``, only the packets it matches are decoded; they keep
+        their number in the file (like ``pktcap summary --filter``)."""
         from .summary import _summarize_struct  # noqa: PLC0415 - summary imports this module
 
         digits = {}
@@ -160,8 +162,10 @@ class Reader(Handle):
             if rc == errors.Status.E_END:
                 return
             errors.check(rc)
-            summary = _summarize_struct(self._packet)
             number += 1
+            if filter is not None and not filter.match(self._packet):
+                continue
+            summary = _summarize_struct(self._packet)
             summary.number = number
             iface = self._packet.contents.interface
             if iface not in digits:

@@ -2,7 +2,6 @@
 import ctypes
 import gc
 import os
-import resource
 import subprocess
 
 import pytest
@@ -184,7 +183,7 @@ def test_linktype_names():
     assert pktcap.linktype_name(9999) is None
 
 
-def test_reading_10000_times_does_not_grow_memory():
+def test_reading_10000_times_does_not_grow_memory(assert_no_memory_growth):
     st = pktcap.Storage.memory()
     with pktcap.Writer(st, pktcap.Format.PCAPNG) as w:
         w.add_interface()
@@ -198,10 +197,4 @@ def test_reading_10000_times_does_not_grow_memory():
                 for _p in r:
                     pass
 
-    run(2000)  # warm up allocator pools
-    gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    run(10000)
-    gc.collect()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    assert after - before < 4096  # KiB: no per-iteration leak
+    assert_no_memory_growth(run)

@@ -1,0 +1,619 @@
+/* pktcap capture: run one capture session on any provider — configure it,
+ * start it, follow it until it ends (with a live status line on a terminal
+ * and, with --summary, a line per packet), then report its statistics and
+ * optionally fetch the result. Ctrl-C and SIGTERM stop the capture cleanly:
+ * the handlers only set a flag, which the main loop (waiting on the session
+ * in slices of STATUS_INTERVAL_MS) turns into pktcap_session_stop(). */
+#include "cli.h"
+
+#include <pktcap/pktcap.h>
+#include <pktcap/session.h>
+#include <pktcap/summary.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATUS_INTERVAL_MS 250   /* the status line is redrawn ~4 times a second */
+#define LINE_MAX_BYTES 2048      /* more than any summary line (doc/summary.md: 1 023) */
+
+static volatile sig_atomic_t stop_signal;   /* the signal that asked to stop, 0 if none */
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* What the callbacks (on the library's capture thread) share with the main
+ * thread. `lock` serialises every write to stdout and stderr while the
+ * capture runs. */
+struct capture_run {
+    pthread_mutex_t lock;
+    int format;            /* summary format, or -1 without --summary */
+    int stdout_tty;
+    int status_tty;        /* stderr is a terminal: draw the live status line */
+    int status_shown;      /* the status line is on screen now */
+    int output_errno;      /* the first error writing stdout, 0 if none */
+};
+
+/* Erases the status line; lock held. */
+static void clear_status(struct capture_run *run)
+{
+    if (run->status_shown) {
+        fputs("\r\033[K", stderr);
+        run->status_shown = 0;
+    }
+}
+
+static void draw_status(struct capture_run *run, const pktcap_session *s, const char *target)
+{
+    char line[256];
+    uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
+    snprintf(line, sizeof line, "%s: %llu packets, %llu bytes, %llu dropped, %llu if-dropped, "
+             "%llu.%llu s", target,
+             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_PACKETS),
+             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_BYTES),
+             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_DROPPED),
+             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_IF_DROPPED),
+             (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
+    pthread_mutex_lock(&run->lock);
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    run->status_shown = 1;
+    pthread_mutex_unlock(&run->lock);
+}
+
+/* The per-packet callback: one summary line on stdout. */
+static void on_packet(pktcap_session *s, const pktcap_packet *packet,
+                      const pktcap_summary *summary, void *userdata)
+{
+    struct capture_run *run = userdata;
+    char line[LINE_MAX_BYTES];
+    size_t n = 0;
+    (void)s;
+    (void)packet;
+    if (pktcap_summary_format(&n, line, sizeof line - 1, run->format, summary) < 0)
+        return;
+    line[n++] = '\n';
+    pthread_mutex_lock(&run->lock);
+    if (!run->output_errno) {
+        if (run->stdout_tty)
+            clear_status(run);
+        errno = 0;
+        if (fwrite(line, 1, n, stdout) != n || (run->stdout_tty && fflush(stdout) != 0))
+            run->output_errno = errno ? errno : EIO;
+    }
+    pthread_mutex_unlock(&run->lock);
+}
+
+/* The state callback: logged with --verbose. */
+static void on_state(pktcap_session *s, int state, void *userdata)
+{
+    struct capture_run *run = userdata;
+    (void)s;
+    if (!cli_verbose)
+        return;
+    pthread_mutex_lock(&run->lock);
+    clear_status(run);
+    cli_note("session state -> %s", pktcap_state_name(state));
+    pthread_mutex_unlock(&run->lock);
+}
+
+/* A storage target that keeps nothing: a local capture nobody asked to keep. */
+static int discard_bytes(const void *data, size_t size, void *userdata)
+{
+    (void)data;
+    (void)size;
+    (void)userdata;
+    return 0;
+}
+
+static int parse_format(const char *text, int *format)
+{
+    if (strcmp(text, "text") == 0)
+        *format = PKTCAP_SUMMARY_TEXT;
+    else if (strcmp(text, "json") == 0)
+        *format = PKTCAP_SUMMARY_JSON;
+    else if (strcmp(text, "csv") == 0)
+        *format = PKTCAP_SUMMARY_CSV;
+    else
+        return -1;
+    return 0;
+}
+
+static void install_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;   /* no SA_RESTART: nothing of ours blocks in a syscall */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A closed stdout (`| head`) is an error to report, not a reason to die
+     * with the capture file unfinished. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The final report, on stderr. */
+static void report(const pktcap_session *s, const char *target, const pktcap_storage *out)
+{
+    int state = pktcap_session_state(s);
+    const char *reason = pktcap_session_stop_reason(s);
+    uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
+    fprintf(stderr, "pktcap: capture \"%s\" on %s ended: %s", pktcap_session_name(s), target,
+            pktcap_state_name(state));
+    if (state == PKTCAP_STATE_FAILED)
+        fprintf(stderr, ": %s", pktcap_session_error_text(s));
+    else if (reason && *reason)
+        fprintf(stderr, " (%s)", reason);
+    fprintf(stderr, "\n"
+            "  packets      %llu\n"
+            "  bytes        %llu (%llu on the wire)\n"
+            "  dropped      %llu\n"
+            "  if-dropped   %llu\n"
+            "  elapsed      %llu.%03llu s\n",
+            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_PACKETS),
+            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_BYTES),
+            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_WIRE_BYTES),
+            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_DROPPED),
+            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_IF_DROPPED),
+            (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+    if (out)
+        for (size_t i = 0; i < pktcap_storage_file_count(out); i++)
+            fprintf(stderr, "  file         %s\n", pktcap_storage_file_path(out, i));
+}
+
+enum {
+    OPT_PROVIDER = 256, OPT_NAME, OPT_TARGET, OPT_FILTER, OPT_BPF, OPT_DURATION, OPT_PACKETS,
+    OPT_BYTES, OPT_SNAPLEN, OPT_STORAGE, OPT_OPTION, OPT_WAIT, OPT_FETCH, OPT_SUMMARY,
+    OPT_FORMAT, OPT_VERBOSE,
+};
+
+struct capture_args {
+    const char *provider, *name, *target, *rules, *bpf, *write, *storage, *fetch;
+    uint64_t duration_ms, packets, bytes, snaplen;
+    int wait, summary, format;
+    char **options;       /* KEY=VALUE, in order */
+    int noptions;
+};
+
+static int parse_args(struct capture_args *a, int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "provider", required_argument, NULL, OPT_PROVIDER },
+        { "name", required_argument, NULL, OPT_NAME },
+        { "target", required_argument, NULL, OPT_TARGET },
+        { "filter", required_argument, NULL, OPT_FILTER },
+        { "bpf", required_argument, NULL, OPT_BPF },
+        { "duration", required_argument, NULL, OPT_DURATION },
+        { "packets", required_argument, NULL, OPT_PACKETS },
+        { "bytes", required_argument, NULL, OPT_BYTES },
+        { "snaplen", required_argument, NULL, OPT_SNAPLEN },
+        { "write", required_argument, NULL, 'w' },
+        { "storage", required_argument, NULL, OPT_STORAGE },
+        { "option", required_argument, NULL, OPT_OPTION },
+        { "wait", no_argument, NULL, OPT_WAIT },
+        { "fetch", required_argument, NULL, OPT_FETCH },
+        { "summary", no_argument, NULL, OPT_SUMMARY },
+        { "format", required_argument, NULL, OPT_FORMAT },
+        { "verbose", no_argument, NULL, OPT_VERBOSE },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *format = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":w:hv", options, NULL)) != -1) {
+        switch (c) {
+        case OPT_PROVIDER: a->provider = optarg; break;
+        case OPT_NAME: a->name = optarg; break;
+        case OPT_TARGET: a->target = optarg; break;
+        case OPT_FILTER: a->rules = optarg; break;
+        case OPT_BPF: a->bpf = optarg; break;
+        case 'w': a->write = optarg; break;
+        case OPT_STORAGE: a->storage = optarg; break;
+        case OPT_FETCH: a->fetch = optarg; break;
+        case OPT_WAIT: a->wait = 1; break;
+        case OPT_SUMMARY: a->summary = 1; break;
+        case OPT_FORMAT: format = optarg; break;
+        case 'v':
+        case OPT_VERBOSE: cli_verbose = 1; break;
+        case OPT_DURATION:
+            if (cli_parse_duration(optarg, &a->duration_ms) < 0)
+                return cli_usage_error("capture", "--duration takes seconds (e.g. 10, 0.5) or a "
+                                       "number with ms, s, m or h, at least 1 ms; not '%s'",
+                                       optarg);
+            break;
+        case OPT_PACKETS:
+        case OPT_BYTES:
+            if (cli_parse_count(optarg, 1, UINT64_MAX, c == OPT_PACKETS ? &a->packets
+                                                                        : &a->bytes) < 0)
+                return cli_usage_error("capture", "%s takes a positive number, optionally with "
+                                       "k, M, G, T, Ki, Mi, Gi or Ti; not '%s'",
+                                       c == OPT_PACKETS ? "--packets" : "--bytes", optarg);
+            break;
+        case OPT_SNAPLEN:
+            if (cli_parse_count(optarg, 1, UINT32_MAX, &a->snaplen) < 0)
+                return cli_usage_error("capture", "--snaplen takes a number of bytes from 1 to "
+                                       "4294967295; not '%s'", optarg);
+            break;
+        case OPT_OPTION:
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                return cli_usage_error("capture", "--option takes KEY=VALUE, not '%s'", optarg);
+            a->options[a->noptions++] = optarg;
+            break;
+        case 'h':
+            fputs(cli_cmd_capture.usage, stdout);
+            return -1;
+        case ':':
+            return cli_usage_error("capture", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("capture", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("capture", "unexpected argument '%s'", argv[optind]);
+    if (!a->target)
+        return cli_usage_error("capture", "--target is required (for local: an interface such "
+                               "as lo, a list eth0,eth1, or any; 'pktcap interfaces' lists them)");
+    if (a->rules && a->bpf)
+        return cli_usage_error("capture", "--filter and --bpf exclude each other");
+    if (a->write && a->storage)
+        return cli_usage_error("capture", "-w and --storage exclude each other");
+    if (format && !a->summary)
+        return cli_usage_error("capture", "--format applies to --summary only");
+    if (format && parse_format(format, &a->format) < 0)
+        return cli_usage_error("capture", "unknown format '%s' (text, json, csv)", format);
+    if (a->summary && ((a->write && strcmp(a->write, "-") == 0) ||
+                       (a->fetch && strcmp(a->fetch, "-") == 0)))
+        return cli_usage_error("capture", "--summary and a capture file on standard output "
+                               "('-') both write to standard output");
+    return CLI_OK;
+}
+
+/* pktcap_session_set_snaplen with the others' signature (parse_args keeps
+ * the value within 32 bits). */
+static int set_snaplen(pktcap_session *s, uint64_t bytes)
+{
+    return pktcap_session_set_snaplen(s, (uint32_t)bytes);
+}
+
+/* Applies the settings to a new session; returns a CLI_* status. */
+static int configure(pktcap_session *s, const struct capture_args *a, const pktcap_filter *f,
+                     pktcap_storage *out)
+{
+    const char *name = pktcap_session_name(s);
+    int rc;
+    CLI_CALL(rc, pktcap_session_set_target(s, a->target),
+             "pktcap_session_set_target(\"%s\", \"%s\")", name, a->target);
+    if (rc < 0)
+        return cli_library_error("--target", rc);
+    if (f) {
+        CLI_CALL(rc, pktcap_session_set_filter(s, f), "pktcap_session_set_filter(\"%s\", %s%s)",
+                 name, a->bpf ? "bpf:" : "", a->bpf ? a->bpf : a->rules);
+        if (rc < 0)
+            return cli_library_error(a->bpf ? "--bpf" : "--filter", rc);
+    }
+    const struct {
+        uint64_t value;   /* 0: not given */
+        int (*set)(pktcap_session *, uint64_t);
+        const char *call, *option;
+    } numbers[] = {
+        { a->snaplen, set_snaplen, "pktcap_session_set_snaplen", "--snaplen" },
+        { a->packets, pktcap_session_set_packet_limit, "pktcap_session_set_packet_limit",
+          "--packets" },
+        { a->bytes, pktcap_session_set_byte_limit, "pktcap_session_set_byte_limit", "--bytes" },
+        { a->duration_ms, pktcap_session_set_time_limit, "pktcap_session_set_time_limit",
+          "--duration" },
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        if (!numbers[i].value)
+            continue;
+        CLI_CALL(rc, numbers[i].set(s, numbers[i].value), "%s(\"%s\", %llu)", numbers[i].call,
+                 name, (unsigned long long)numbers[i].value);
+        if (rc < 0)
+            return cli_library_error(numbers[i].option, rc);
+    }
+    for (int i = 0; i < a->noptions; i++) {
+        char key[128];
+        const char *eq = strchr(a->options[i], '=');
+        size_t n = (size_t)(eq - a->options[i]);
+        if (n >= sizeof key)
+            n = sizeof key - 1;
+        memcpy(key, a->options[i], n);
+        key[n] = '\0';
+        /* Values may be secrets: only the key is logged. */
+        CLI_CALL(rc, pktcap_session_set(s, key, eq + 1), "pktcap_session_set(\"%s\", \"%s\", ***)",
+                 name, key);
+        if (rc < 0) {
+            char what[160];
+            snprintf(what, sizeof what, "--option %s", key);
+            return cli_library_error(what, rc);
+        }
+    }
+    if (out) {
+        CLI_CALL(rc, pktcap_session_set_storage(s, out), "pktcap_session_set_storage(\"%s\")",
+                 name);
+        if (rc < 0)
+            return cli_library_error(a->write ? "-w" : "--storage", rc);
+    }
+    return CLI_OK;
+}
+
+static int output_failed(struct capture_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    int failed = run->output_errno != 0;
+    pthread_mutex_unlock(&run->lock);
+    return failed;
+}
+
+/* Follows a started session to its end; returns a CLI_* status. */
+static int follow(pktcap_session *s, struct capture_run *run, const char *target)
+{
+    const char *name = pktcap_session_name(s);
+    int announced = 0, stopping = 0, rc;
+    int64_t t0 = cli_now_us();
+    cli_note("pktcap_session_wait(\"%s\", %d) repeated until the session ends", name,
+             STATUS_INTERVAL_MS);
+    for (;;) {
+        if (!announced && pktcap_session_state(s) == PKTCAP_STATE_RUNNING) {
+            announced = 1;
+            pthread_mutex_lock(&run->lock);
+            fprintf(stderr, "pktcap: capturing on %s (session \"%s\")%s\n", target, name,
+                    run->status_tty ? "; Ctrl-C stops" : "");
+            pthread_mutex_unlock(&run->lock);
+        }
+        if (!stopping && (stop_signal || output_failed(run))) {
+            stopping = 1;
+            pthread_mutex_lock(&run->lock);
+            clear_status(run);
+            if (stop_signal)
+                cli_note("signal %d: stopping the capture", (int)stop_signal);
+            pthread_mutex_unlock(&run->lock);
+            CLI_CALL(rc, pktcap_session_stop(s), "pktcap_session_stop(\"%s\")", name);
+            /* PKTCAP_E_STATE: it ended on its own meanwhile. */
+            if (rc < 0 && rc != PKTCAP_E_STATE)
+                return cli_library_error("stopping the capture", rc);
+        }
+        rc = pktcap_session_wait(s, STATUS_INTERVAL_MS);
+        if (rc == 0)
+            break;
+        if (rc != PKTCAP_E_TIMEOUT) {
+            cli_trace(rc, t0, "pktcap_session_wait(\"%s\")", name);
+            return cli_library_error("waiting for the capture", rc);
+        }
+        pthread_mutex_lock(&run->lock);
+        if (!run->output_errno && fflush(stdout) != 0)
+            run->output_errno = errno ? errno : EIO;
+        pthread_mutex_unlock(&run->lock);
+        if (run->status_tty && announced && !stopping)
+            draw_status(run, s, target);
+    }
+    cli_trace(0, t0, "pktcap_session_wait(\"%s\", ...) until %s", name,
+              pktcap_state_name(pktcap_session_state(s)));
+    pthread_mutex_lock(&run->lock);
+    clear_status(run);
+    if (!run->output_errno && fflush(stdout) != 0)
+        run->output_errno = errno ? errno : EIO;
+    pthread_mutex_unlock(&run->lock);
+    return CLI_OK;
+}
+
+static int fetch_result(pktcap_session *s, const char *uri)
+{
+    pktcap_storage *st = NULL;
+    int rc, status = cli_open_storage(&st, uri);
+    if (status != CLI_OK)
+        return status;
+    char shown[512];
+    cli_redact_uri(shown, sizeof shown, uri);
+    CLI_CALL(rc, pktcap_session_fetch(s, st), "pktcap_session_fetch(\"%s\", \"%s\")",
+             pktcap_session_name(s), shown);
+    if (rc < 0) {
+        status = cli_library_error("--fetch", rc);
+    } else {
+        for (size_t i = 0; i < pktcap_storage_file_count(st); i++)
+            fprintf(stderr, "  fetched to   %s\n", pktcap_storage_file_path(st, i));
+        if (pktcap_storage_file_count(st) == 0)
+            fprintf(stderr, "  fetched to   %s\n", shown);
+    }
+    pktcap_storage_free(st);
+    return status;
+}
+
+static int run_capture(int argc, char **argv)
+{
+    struct capture_args a;
+    memset(&a, 0, sizeof a);
+    a.provider = CLI_DEFAULT_PROVIDER;
+    a.format = PKTCAP_SUMMARY_TEXT;
+    a.options = calloc((size_t)argc + 1, sizeof *a.options);
+    if (!a.options) {
+        fputs("pktcap capture: out of memory\n", stderr);
+        return CLI_FAILED;
+    }
+    int status = parse_args(&a, argc, argv);
+    if (status != CLI_OK) {
+        free(a.options);
+        return status < 0 ? CLI_OK : status;   /* -1: --help was printed */
+    }
+
+    struct capture_run run;
+    memset(&run, 0, sizeof run);
+    pthread_mutex_init(&run.lock, NULL);
+    run.format = a.summary ? a.format : -1;
+    run.stdout_tty = isatty(STDOUT_FILENO);
+    run.status_tty = isatty(STDERR_FILENO);
+
+    pktcap_provider *p = NULL;
+    pktcap_session *s = NULL;
+    pktcap_filter *f = NULL;
+    pktcap_storage *out = NULL;
+    int rc;
+    const char *output = a.write ? a.write : a.storage;
+    if ((status = cli_open_provider(&p, a.provider)) != CLI_OK)
+        goto done;
+    uint32_t caps = pktcap_provider_caps(p);
+    /* A session that cannot be opened again from elsewhere lives only in
+     * this process (local:): it is always followed to its end. */
+    int wait = a.wait || a.fetch || a.summary || !(caps & PKTCAP_CAP_OPEN);
+    if ((a.rules || a.bpf) && (status = cli_make_filter(&f, a.rules, a.bpf)) != CLI_OK)
+        goto done;
+    if (output && (status = cli_open_storage(&out, output)) != CLI_OK)
+        goto done;
+    if (!output && !a.fetch && !(caps & PKTCAP_CAP_OPEN)) {
+        /* Nobody asked for the file and nobody can fetch it later. */
+        CLI_CALL(rc, pktcap_storage_new_callback(&out, discard_bytes, NULL),
+                 "pktcap_storage_new_callback(discard)");
+        if (rc < 0) {
+            status = cli_library_error("storage", rc);
+            goto done;
+        }
+    }
+    if (a.name)
+        CLI_CALL(rc, pktcap_session_new(&s, p, a.name), "pktcap_session_new(\"%s\")", a.name);
+    else
+        CLI_CALL(rc, pktcap_session_new(&s, p, NULL), "pktcap_session_new(NULL)");
+    if (rc < 0) {
+        status = cli_library_error("--name", rc);
+        goto done;
+    }
+    if ((status = configure(s, &a, f, out)) != CLI_OK)
+        goto done;
+    const char *name = pktcap_session_name(s);
+    CLI_CALL(rc, pktcap_session_set_state_callback(s, on_state, &run),
+             "pktcap_session_set_state_callback(\"%s\")", name);
+    if (rc < 0) {
+        status = cli_library_error("capture", rc);
+        goto done;
+    }
+    if (a.summary) {
+        CLI_CALL(rc, pktcap_session_set_packet_callback(s, on_packet, &run),
+                 "pktcap_session_set_packet_callback(\"%s\")", name);
+        if (rc < 0) {
+            status = cli_library_error("--summary", rc);
+            goto done;
+        }
+        const char *header = pktcap_summary_header(a.format);
+        if (header && *header)
+            printf("%s\n", header);
+    }
+    if (wait)
+        install_handlers();
+
+    CLI_CALL(rc, pktcap_session_start(s), "pktcap_session_start(\"%s\")", name);
+    if (rc < 0) {
+        char what[300];
+        snprintf(what, sizeof what, "capture on %s", a.target);
+        status = cli_library_error(what, rc);
+        goto done;
+    }
+    if (!wait) {
+        /* The provider keeps it running: say how to find it again. */
+        const char *id = pktcap_session_id(s);
+        printf("%s\n", *id ? id : name);
+        fprintf(stderr, "pktcap: session \"%s\" is %s; 'pktcap status NAME' follows it, "
+                "'pktcap fetch NAME -w FILE' brings the result\n", name,
+                pktcap_state_name(pktcap_session_state(s)));
+        status = CLI_OK;
+        goto done;
+    }
+    if ((status = follow(s, &run, a.target)) != CLI_OK)
+        goto done;
+    report(s, a.target, output ? out : NULL);
+    int state = pktcap_session_state(s);
+    if (state == PKTCAP_STATE_FAILED) {
+        status = CLI_FAILED;
+    } else if (a.fetch) {
+        status = fetch_result(s, a.fetch);
+    }
+    if (run.output_errno) {
+        fprintf(stderr, "pktcap capture: writing the summaries failed: %s\n",
+                strerror(run.output_errno));
+        status = CLI_FAILED;
+    }
+
+done:
+    if (s) {
+        cli_note("pktcap_session_free(\"%s\")", pktcap_session_name(s));
+        pktcap_session_free(s);   /* stops a capture still running (after an error) */
+    }
+    pktcap_storage_free(out);
+    pktcap_filter_free(f);
+    pktcap_provider_close(p);
+    fflush(stdout);
+    pthread_mutex_destroy(&run.lock);
+    free(a.options);
+    return status;
+}
+
+const struct cli_command cli_cmd_capture = {
+    .name = "capture",
+    .summary = "capture packets on any provider (this host: local:), live or to a file",
+    .usage =
+        "usage: pktcap capture [--provider URI] [--name NAME] --target T\n"
+        "                      [--filter RULES | --bpf EXPR] [--duration S] [--packets N]\n"
+        "                      [--bytes N] [--snaplen N] [-w FILE | --storage URI]\n"
+        "                      [--option KEY=VALUE]... [--wait] [--fetch FILE]\n"
+        "                      [--summary [--format text|json|csv]] [--verbose]\n"
+        "\n"
+        "Runs one capture session: makes it on the provider, starts it, follows it\n"
+        "until it ends, and prints its statistics on stderr. The same options serve\n"
+        "every provider; what a provider cannot do is refused with its reason.\n"
+        "\n"
+        "  --provider URI     where to capture (default local:, this host, with\n"
+        "                     libpcap; options as local:?buffer_size=8M)\n"
+        "  --name NAME        the session's name: letters, digits, '-', '_', '.'\n"
+        "                     (default pktcap-DATE-TIME-N)\n"
+        "  --target T         what to capture on: for local, an interface (lo, eth0),\n"
+        "                     a list (eth0,eth1) or any; 'pktcap interfaces' lists them\n"
+        "  --filter RULES     a filter in pktcap's one-line syntax (one argument:\n"
+        "                     quote it), e.g. 'proto=tcp remote_port=443 or proto=udp'\n"
+        "  --bpf EXPR         a raw libpcap expression instead\n"
+        "  --duration S       end after S seconds (decimals allowed: 0.5), or a number\n"
+        "                     with a unit: 500ms, 30s, 5m, 1h\n"
+        "  --packets N        end after N packets; --bytes N after N captured bytes\n"
+        "                     (k, M, G, T = powers of 1000; Ki, Mi, Gi, Ti of 1024)\n"
+        "  --snaplen N        keep at most N bytes of each packet\n"
+        "  -w FILE            write the capture to FILE (pcapng unless it ends in .pcap;\n"
+        "                     '-' is standard output); it appears complete, or not at all\n"
+        "  --storage URI      a storage URI instead (doc/storage.md), e.g. rotation:\n"
+        "                     'file:///tmp/cap.pcapng?rotate_bytes=100M&rotate_files=10'\n"
+        "  --option KEY=VALUE a provider setting; for local: buffer_size, promisc,\n"
+        "                     immediate, timeout_ms. Repeatable\n"
+        "  --wait             follow the session until it ends (always so for local:)\n"
+        "  --fetch FILE       when it ends, copy the result into FILE (path or URI)\n"
+        "  --summary          print a line per packet on stdout as it is captured\n"
+        "                     (providers that see packets live: local:)\n"
+        "  --format FMT       the summary lines: text (default), json or csv, as\n"
+        "                     'pktcap summary' prints them\n"
+        "  -v, --verbose      log every library call on stderr, URI secrets redacted\n"
+        "\n"
+        "When the session is RUNNING, 'pktcap: capturing on T (session \"NAME\")' is\n"
+        "printed on stderr; on a terminal a status line then shows the packets,\n"
+        "bytes, drops and time so far. Ctrl-C (SIGINT) or SIGTERM stops the capture\n"
+        "cleanly: the file is complete and valid, and the exit status is 0. At the\n"
+        "end stderr gets the state, why it ended (packet limit, byte limit, time\n"
+        "limit, stopped) and the statistics (packets, bytes, dropped, if-dropped,\n"
+        "elapsed, files written). A local capture without -w, --storage or --fetch\n"
+        "keeps no file (the summaries and statistics only).\n"
+        "\n"
+        "Exit status: 0 the capture ended COMPLETE or STOPPED (Ctrl-C included); 1 it\n"
+        "FAILED or could not start (no such interface, no permission, unknown\n"
+        "provider...: the library's message says why); 2 usage error.\n"
+        "\n"
+        "Examples:\n"
+        "  pktcap capture --target eth0 --duration 30 -w web.pcapng \\\n"
+        "      --filter 'proto=tcp remote_port=80;443'\n"
+        "  pktcap capture --target lo --packets 10 --summary --format json\n"
+        "  pktcap capture --target any --bpf 'icmp or arp' --summary\n"
+        "  pktcap capture --target eth0 --storage \\\n"
+        "      'file:///var/tmp/cap.pcapng?rotate_bytes=100M&rotate_files=10'\n",
+    .run = run_capture,
+};

@@ -1,0 +1,213 @@
+/* pktcap: what the provider and session commands share — opening providers
+ * and storage targets, --verbose tracing with secrets redacted, and the
+ * parsers of counts and durations. */
+#include "cli.h"
+
+#include <pktcap/pktcap.h>
+#include <pktcap/session.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int cli_verbose;
+
+int64_t cli_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Appends n bytes of s to buf (size `size`, `*used` so far), always leaving
+ * it NUL-terminated. */
+static void append(char *buf, size_t size, size_t *used, const char *s, size_t n)
+{
+    if (*used + 1 >= size)
+        return;
+    if (n > size - 1 - *used)
+        n = size - 1 - *used;
+    memcpy(buf + *used, s, n);
+    *used += n;
+    buf[*used] = '\0';
+}
+
+void cli_redact_uri(char *buf, size_t size, const char *uri)
+{
+    size_t used = 0;
+    const char *p = uri, *query, *authority, *end;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    /* A password in "scheme://user:password@host". */
+    authority = strstr(uri, "://");
+    query = strchr(uri, '?');
+    if (authority && (!query || authority < query)) {
+        const char *start = authority + 3;
+        const char *stop = start + strcspn(start, "/?#");
+        const char *at = memchr(start, '@', (size_t)(stop - start));
+        const char *colon = at ? memchr(start, ':', (size_t)(at - start)) : NULL;
+        if (colon) {
+            append(buf, size, &used, uri, (size_t)(colon + 1 - uri));
+            append(buf, size, &used, "***", 3);
+            p = at;
+        }
+    }
+    if (!query) {
+        append(buf, size, &used, p, strlen(p));
+        return;
+    }
+    /* Every query value: "?key=***&flag&key2=***#fragment". */
+    append(buf, size, &used, p, (size_t)(query + 1 - p));
+    p = query + 1;
+    end = p + strcspn(p, "#");
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *item_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(item_end - p));
+        if (eq) {
+            append(buf, size, &used, p, (size_t)(eq + 1 - p));
+            append(buf, size, &used, "***", 3);
+        } else {
+            append(buf, size, &used, p, (size_t)(item_end - p));
+        }
+        if (amp)
+            append(buf, size, &used, "&", 1);
+        p = amp ? amp + 1 : end;
+    }
+    append(buf, size, &used, end, strlen(end));
+}
+
+static void vnote(const char *fmt, va_list ap)
+{
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    fprintf(stderr, "pktcap: %s\n", line);
+}
+
+void cli_note(const char *fmt, ...)
+{
+    va_list ap;
+    if (!cli_verbose)
+        return;
+    va_start(ap, fmt);
+    vnote(fmt, ap);
+    va_end(ap);
+}
+
+int cli_trace(int rc, int64_t start_us, const char *fmt, ...)
+{
+    char call[768];
+    va_list ap;
+    if (!cli_verbose)
+        return rc;
+    double ms = (double)(cli_now_us() - start_us) / 1000.0;
+    va_start(ap, fmt);
+    vsnprintf(call, sizeof call, fmt, ap);
+    va_end(ap);
+    if (rc >= 0)
+        fprintf(stderr, "pktcap: %s -> %d (%.1f ms)\n", call, rc, ms);
+    else
+        fprintf(stderr, "pktcap: %s -> %s: %s (%.1f ms)\n", call, pktcap_error_name(rc),
+                pktcap_error_message(pktcap_error_last()), ms);
+    return rc;
+}
+
+int cli_open_provider(pktcap_provider **out, const char *uri)
+{
+    char shown[512];
+    int rc;
+    cli_redact_uri(shown, sizeof shown, uri);
+    CLI_CALL(rc, pktcap_provider_open(out, uri), "pktcap_provider_open(\"%s\")", shown);
+    if (rc < 0) {
+        char what[600];
+        snprintf(what, sizeof what, "provider \"%s\"", shown);
+        return cli_library_error(what, rc);
+    }
+    if (cli_verbose)
+        cli_note("provider kind \"%s\", capabilities 0x%x", pktcap_provider_kind(*out),
+                 (unsigned)pktcap_provider_caps(*out));
+    return CLI_OK;
+}
+
+int cli_open_storage(pktcap_storage **out, const char *uri)
+{
+    char shown[512];
+    int rc;
+    cli_redact_uri(shown, sizeof shown, uri);
+    CLI_CALL(rc, pktcap_storage_open(out, uri), "pktcap_storage_open(\"%s\")", shown);
+    if (rc < 0)
+        return cli_library_error(shown, rc);
+    return CLI_OK;
+}
+
+int cli_parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t factor;
+    } units[] = {
+        { "", 1 },
+        { "k", 1000ULL }, { "M", 1000000ULL }, { "G", 1000000000ULL },
+        { "T", 1000000000000ULL },
+        { "Ki", 1ULL << 10 }, { "Mi", 1ULL << 20 }, { "Gi", 1ULL << 30 }, { "Ti", 1ULL << 40 },
+    };
+    uint64_t value = 0;
+    const char *p = text;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t digit = (uint64_t)(*p - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return -1;
+        value = value * 10 + digit;
+    }
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(p, units[i].suffix) != 0)
+            continue;
+        if (value > UINT64_MAX / units[i].factor)
+            return -1;
+        value *= units[i].factor;
+        if (value < min || value > max)
+            return -1;
+        *out = value;
+        return 0;
+    }
+    return -1;
+}
+
+int cli_parse_duration(const char *text, uint64_t *ms)
+{
+    static const struct {
+        const char *suffix;
+        double factor; /* milliseconds per unit */
+    } units[] = {
+        { "", 1000.0 }, { "s", 1000.0 }, { "ms", 1.0 }, { "m", 60000.0 }, { "h", 3600000.0 },
+    };
+    const char *p = text;
+    int digits = 0, dots = 0;
+    for (; (*p >= '0' && *p <= '9') || *p == '.'; p++) {
+        if (*p == '.')
+            dots++;
+        else
+            digits++;
+    }
+    if (digits == 0 || dots > 1)
+        return -1;
+    errno = 0;
+    double value = strtod(text, NULL);  /* only digits and one dot: no exponent, hex, inf */
+    if (errno != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(p, units[i].suffix) != 0)
+            continue;
+        double total = value * units[i].factor + 0.5;  /* rounded below */
+        if (total < 1.0 || total > 9.0e15)
+            return -1;
+        *ms = (uint64_t)total;  /* truncation of x + 0.5: rounding */
+        return 0;
+    }
+    return -1;
+}
