@@ -238,7 +238,9 @@ static void test_packet_limit(void **state)
     capture_info ci;
     (void)state;
     assert_ok(pktcap_session_set_packet_limit(s, 10));
+    assert_string_equal(pktcap_session_id(s), "");   /* no id before start */
     send_until_end(s, port, 50, 30);
+    assert_string_equal(pktcap_session_id(s), "plimit");   /* a local session's id: its name */
     assert_int_equal(pktcap_session_state(s), PKTCAP_STATE_COMPLETE);
     assert_string_equal(pktcap_session_stop_reason(s), "packet limit");
     assert_int_equal(stat_of(s, PKTCAP_STAT_PACKETS), 10);
