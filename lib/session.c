@@ -361,40 +361,47 @@ PKTCAP_API int pktcap_session_set_target(pktcap_session *s, const char *target)
     return 0;
 }
 
+/* The numeric settings: 0 means none; any other value needs the capability. */
+static int set_number(pktcap_session *s, const char *fn, uint32_t cap, const char *what,
+                      uint64_t value, uint64_t *field)
+{
+    int rc;
+    if (!s)
+        return pktcap__error_set(PKTCAP_E_INVAL, "%s: session is NULL", fn);
+    if ((rc = require_new(s, "configure")) < 0)
+        return rc;
+    if (value && (rc = require_cap(s, cap, what)) < 0)
+        return rc;
+    *field = value;
+    return 0;
+}
+
 PKTCAP_API int pktcap_session_set_snaplen(pktcap_session *s, uint32_t bytes)
 {
-    SETTER_PROLOGUE("pktcap_session_set_snaplen");
-    if (bytes && (rc = require_cap(s, PKTCAP_CAP_SNAPLEN, "a snapshot length")) < 0)
-        return rc;
-    s->snaplen = bytes;
-    return 0;
+    uint64_t v = 0;
+    int rc = set_number(s, "pktcap_session_set_snaplen", PKTCAP_CAP_SNAPLEN,
+                        "a snapshot length", bytes, &v);
+    if (rc == 0)
+        s->snaplen = (uint32_t)v;
+    return rc;
 }
 
 PKTCAP_API int pktcap_session_set_byte_limit(pktcap_session *s, uint64_t bytes)
 {
-    SETTER_PROLOGUE("pktcap_session_set_byte_limit");
-    if (bytes && (rc = require_cap(s, PKTCAP_CAP_BYTE_LIMIT, "a byte limit")) < 0)
-        return rc;
-    s->byte_limit = bytes;
-    return 0;
+    return set_number(s, "pktcap_session_set_byte_limit", PKTCAP_CAP_BYTE_LIMIT, "a byte limit",
+                      bytes, s ? &s->byte_limit : NULL);
 }
 
 PKTCAP_API int pktcap_session_set_time_limit(pktcap_session *s, uint64_t milliseconds)
 {
-    SETTER_PROLOGUE("pktcap_session_set_time_limit");
-    if (milliseconds && (rc = require_cap(s, PKTCAP_CAP_TIME_LIMIT, "a time limit")) < 0)
-        return rc;
-    s->time_limit_ms = milliseconds;
-    return 0;
+    return set_number(s, "pktcap_session_set_time_limit", PKTCAP_CAP_TIME_LIMIT, "a time limit",
+                      milliseconds, s ? &s->time_limit_ms : NULL);
 }
 
 PKTCAP_API int pktcap_session_set_packet_limit(pktcap_session *s, uint64_t packets)
 {
-    SETTER_PROLOGUE("pktcap_session_set_packet_limit");
-    if (packets && (rc = require_cap(s, PKTCAP_CAP_PACKET_LIMIT, "a packet limit")) < 0)
-        return rc;
-    s->packet_limit = packets;
-    return 0;
+    return set_number(s, "pktcap_session_set_packet_limit", PKTCAP_CAP_PACKET_LIMIT,
+                      "a packet limit", packets, s ? &s->packet_limit : NULL);
 }
 
 PKTCAP_API int pktcap_session_set_filter(pktcap_session *s, const pktcap_filter *filter)
