@@ -39,7 +39,7 @@
 #define MAX_RUNS BENCH_MAX_RUNS
 #define LINE_SIZE 1024
 /* The decode goal: 30 M packets/s, the rate of a hand-written L2-L4 decode
- * into a struct on this kind of machine (../shared/BENCHMARKS.md). */
+ * into a struct on this kind of machine. */
 #define DECODE_GOAL 30e6
 
 static void die_pktcap(const char *what, int rc)
