@@ -9,6 +9,7 @@
 
 static const pktcap__backend *const backends[] = {
     &pktcap__backend_local,
+    &pktcap__backend_azure,
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -76,6 +77,20 @@ PKTCAP_API int pktcap_provider_set(pktcap_provider *p, const char *key, const ch
         return pktcap__error_set(PKTCAP_E_INVAL, "unknown %s provider option \"%s\" "
                                  "(it has none)", p->backend->kind, key);
     return p->backend->provider_set(p, key, value);
+}
+
+PKTCAP_API int pktcap_provider_set_log_callback(pktcap_provider *p, int level, pktcap_log_cb cb,
+                                                void *userdata)
+{
+    if (!p)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_provider_set_log_callback: provider is NULL");
+    if (level < PKTCAP_LOG_ERROR || level > PKTCAP_LOG_DEBUG)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_provider_set_log_callback: level %d is "
+                                 "not a pktcap_log_level_t (0 error … 3 debug)", level);
+    p->log.cb = cb;
+    p->log.userdata = userdata;
+    p->log.level = level;
+    return 0;
 }
 
 PKTCAP_API uint32_t pktcap_provider_caps(const pktcap_provider *p)

@@ -16,8 +16,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
@@ -118,6 +121,7 @@ static void session_destroy(pktcap_session *s)
     pktcap__free(s->target);
     pktcap__free(s->name);
     pktcap__free(s->id);
+    pktcap__free(s->details);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     pktcap__free(s);
@@ -311,6 +315,11 @@ PKTCAP_API const char *pktcap_session_name(const pktcap_session *s)
     return s ? s->name : NULL;
 }
 
+PKTCAP_API const char *pktcap_session_target(const pktcap_session *s)
+{
+    return s ? (s->target ? s->target : "") : NULL;
+}
+
 PKTCAP_API const char *pktcap_session_id(const pktcap_session *s)
 {
     return s ? s->id : NULL;
@@ -329,6 +338,92 @@ PKTCAP_API const char *pktcap_session_stop_reason(const pktcap_session *s)
 PKTCAP_API const char *pktcap_session_error_text(const pktcap_session *s)
 {
     return s ? s->error_text : NULL;
+}
+
+int pktcap__session_set_details(pktcap_session *s, const char *json)
+{
+    char *copy = NULL;
+    if (json && !(copy = pktcap__strdup(json)))
+        return PKTCAP_E_NOMEM;
+    pthread_mutex_lock(&s->lock);
+    pktcap__free(s->details);
+    s->details = copy;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static const char *const stat_names[] = {
+    "packets", "bytes", "wire_bytes", "dropped", "if_dropped", "elapsed_ms",
+};
+
+/* Adds `value` under `key` (taking the reference); 0 or NOMEM. */
+static int put(json_t *obj, const char *key, json_t *value)
+{
+    return value && json_object_set_new(obj, key, value) == 0 ? 0 : PKTCAP_E_NOMEM;
+}
+
+PKTCAP_API int pktcap_session_details(char **json, const pktcap_session *s)
+{
+    json_t *o, *stats, *native = NULL;
+    char *text, *copy;
+    int rc = 0, i;
+    if (!json || !s)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_details: %s is NULL",
+                                 json ? "session" : "json");
+    if (!(o = json_object()) || !(stats = json_object())) {
+        json_decref(o);
+        return pktcap__error_set(PKTCAP_E_NOMEM, "out of memory describing a session");
+    }
+    for (i = 0; rc == 0 && i <= PKTCAP_STAT_ELAPSED_MS; i++)
+        rc = put(stats, stat_names[i], json_integer((json_int_t)pktcap_session_stat(s, i)));
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    if (s->details)
+        native = json_loads(s->details, JSON_DECODE_ANY, NULL);
+    if (rc == 0)
+        rc = put(o, "provider", json_string(s->provider->backend->kind));
+    if (rc == 0)
+        rc = put(o, "name", json_string(s->name));
+    if (rc == 0)
+        rc = put(o, "id", json_string(s->id));
+    if (rc == 0)
+        rc = put(o, "state", json_string(pktcap_state_name(s->state)));
+    if (rc == 0)
+        rc = put(o, "native_status", json_string(s->native_status));
+    if (rc == 0)
+        rc = put(o, "stop_reason", json_string(s->stop_reason));
+    if (rc == 0)
+        rc = put(o, "error_text", json_string(s->error_text));
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    if (rc == 0)
+        rc = put(o, "stats", stats);
+    else
+        json_decref(stats);
+    if (rc == 0)
+        rc = put(o, "native", native ? native : json_null());
+    else
+        json_decref(native);
+    text = rc == 0 ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (!text)
+        return pktcap__error_set(PKTCAP_E_NOMEM, "out of memory describing session \"%s\"",
+                                 s->name);
+    copy = pktcap__strdup(text);
+    free(text);
+    if (!copy)
+        return PKTCAP_E_NOMEM;
+    *json = copy;
+    return 0;
+}
+
+PKTCAP_API int pktcap_session_set_progress_callback(pktcap_session *s, pktcap_progress_cb cb,
+                                                    void *userdata)
+{
+    if (!s)
+        return pktcap__error_set(PKTCAP_E_INVAL,
+                                 "pktcap_session_set_progress_callback: session is NULL");
+    s->progress_cb = cb;
+    s->progress_userdata = userdata;
+    return 0;
 }
 
 /* ---- settings ------------------------------------------------------------ */
@@ -354,6 +449,9 @@ PKTCAP_API int pktcap_session_set_target(pktcap_session *s, const char *target)
     SETTER_PROLOGUE("pktcap_session_set_target");
     if (!target || !*target)
         return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_set_target: empty target");
+    if (s->provider->backend->check_target &&
+        (rc = s->provider->backend->check_target(s->provider, target)) < 0)
+        return rc;
     if (!(copy = pktcap__strdup(target)))
         return PKTCAP_E_NOMEM;
     pktcap__free(s->target);

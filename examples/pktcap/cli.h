@@ -45,8 +45,9 @@ struct pktcap_storage;
 /* The provider commands use when --provider is not given. */
 #define CLI_DEFAULT_PROVIDER "local:"
 
-/* Set by --verbose: every library call of the provider and session
- * commands is logged to stderr (cli_trace), URIs with their secrets redacted. */
+/* Set by --verbose (1; -vv: 2): every library call of the provider and
+ * session commands is logged to stderr (cli_trace), URIs with their secrets
+ * redacted, and the library's own log (INFO; -vv: DEBUG) goes there too. */
 extern int cli_verbose;
 
 /* Microseconds of the monotonic clock. */
@@ -79,6 +80,13 @@ int cli_open_provider(struct pktcap_provider **out, const char *uri);
 /* Opens a storage target (a path or a URI; logged); on failure prints the
  * library's message and returns CLI_FAILED. */
 int cli_open_storage(struct pktcap_storage **out, const char *uri);
+
+struct pktcap_session;
+
+/* Fetches a session's result into `uri` (a path or storage URI), with a
+ * progress bar when stderr is a terminal, and reports where it went;
+ * `what` names the step in an error message. Returns a CLI_* status. */
+int cli_fetch(struct pktcap_session *s, const char *uri, const char *what);
 
 /* A count with an optional unit: k, M, G, T (powers of 1000) or Ki, Mi,
  * Gi, Ti (powers of 1024), at least `min`, at most `max`. 0 or -1. */

@@ -222,7 +222,7 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
         case OPT_SUMMARY: a->summary = 1; break;
         case OPT_FORMAT: format = optarg; break;
         case 'v':
-        case OPT_VERBOSE: cli_verbose = 1; break;
+        case OPT_VERBOSE: cli_verbose++; break;
         case OPT_DURATION:
             if (cli_parse_duration(optarg, &a->duration_ms) < 0)
                 return cli_usage_error("capture", "--duration takes seconds (e.g. 10, 0.5) or a "
@@ -405,28 +405,6 @@ static int follow(pktcap_session *s, struct capture_run *run, const char *target
     return CLI_OK;
 }
 
-static int fetch_result(pktcap_session *s, const char *uri)
-{
-    pktcap_storage *st = NULL;
-    int rc, status = cli_open_storage(&st, uri);
-    if (status != CLI_OK)
-        return status;
-    char shown[512];
-    cli_redact_uri(shown, sizeof shown, uri);
-    CLI_CALL(rc, pktcap_session_fetch(s, st), "pktcap_session_fetch(\"%s\", \"%s\")",
-             pktcap_session_name(s), shown);
-    if (rc < 0) {
-        status = cli_library_error("--fetch", rc);
-    } else {
-        for (size_t i = 0; i < pktcap_storage_file_count(st); i++)
-            fprintf(stderr, "  fetched to   %s\n", pktcap_storage_file_path(st, i));
-        if (pktcap_storage_file_count(st) == 0)
-            fprintf(stderr, "  fetched to   %s\n", shown);
-    }
-    pktcap_storage_free(st);
-    return status;
-}
-
 static int run_capture(int argc, char **argv)
 {
     struct capture_args a;
@@ -531,7 +509,7 @@ static int run_capture(int argc, char **argv)
     if (state == PKTCAP_STATE_FAILED) {
         status = CLI_FAILED;
     } else if (a.fetch) {
-        status = fetch_result(s, a.fetch);
+        status = cli_fetch(s, a.fetch, "--fetch");
     }
     if (run.output_errno) {
         fprintf(stderr, "pktcap capture: writing the summaries failed: %s\n",

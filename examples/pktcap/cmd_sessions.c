@@ -51,7 +51,7 @@ static int parse_args(struct session_args *a, const struct cli_command *cmd, int
             break;
         case 'v':
         case OPT_VERBOSE:
-            cli_verbose = 1;
+            cli_verbose++;
             break;
         case OPT_JSON:
             if (!(accept & ACCEPT_JSON))
@@ -196,46 +196,45 @@ static int run_sessions(int argc, char **argv)
 
 static const struct {
     int stat;
-    const char *key, *label;
+    const char *label;
 } stats[] = {
-    { PKTCAP_STAT_PACKETS, "packets", "packets" },
-    { PKTCAP_STAT_BYTES, "bytes", "bytes" },
-    { PKTCAP_STAT_WIRE_BYTES, "wire_bytes", "wire bytes" },
-    { PKTCAP_STAT_DROPPED, "dropped", "dropped" },
-    { PKTCAP_STAT_IF_DROPPED, "if_dropped", "if-dropped" },
-    { PKTCAP_STAT_ELAPSED_MS, "elapsed_ms", "elapsed ms" },
+    { PKTCAP_STAT_PACKETS, "packets" },
+    { PKTCAP_STAT_BYTES, "bytes" },
+    { PKTCAP_STAT_WIRE_BYTES, "wire bytes" },
+    { PKTCAP_STAT_DROPPED, "dropped" },
+    { PKTCAP_STAT_IF_DROPPED, "if-dropped" },
+    { PKTCAP_STAT_ELAPSED_MS, "elapsed ms" },
 };
 
-static void print_status(const pktcap_session *s, int json)
+static int print_status(const pktcap_session *s, int json)
 {
     const struct {
-        const char *key, *label, *value;
+        const char *label, *value;
     } texts[] = {
-        { "name", "name", pktcap_session_name(s) },
-        { "id", "id", pktcap_session_id(s) },
-        { "state", "state", pktcap_state_name(pktcap_session_state(s)) },
-        { "native_status", "native status", pktcap_session_native_status(s) },
-        { "stop_reason", "stop reason", pktcap_session_stop_reason(s) },
-        { "error", "error", pktcap_session_error_text(s) },
+        { "name", pktcap_session_name(s) },
+        { "id", pktcap_session_id(s) },
+        { "state", pktcap_state_name(pktcap_session_state(s)) },
+        { "native status", pktcap_session_native_status(s) },
+        { "stop reason", pktcap_session_stop_reason(s) },
+        { "error", pktcap_session_error_text(s) },
     };
     size_t i;
     if (json) {
-        fputc('{', stdout);
-        for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-            printf("%s\"%s\": ", i ? ", " : "", texts[i].key);
-            out_json_string(stdout, texts[i].value);
-        }
-        for (i = 0; i < sizeof stats / sizeof stats[0]; i++)
-            printf(", \"%s\": %llu", stats[i].key,
-                   (unsigned long long)pktcap_session_stat(s, stats[i].stat));
-        fputs("}\n", stdout);
-        return;
+        /* Everything the library knows, the provider's own view included. */
+        char *details = NULL;
+        int rc = pktcap_session_details(&details, s);
+        if (rc < 0)
+            return cli_library_error("status", rc);
+        printf("%s\n", details);
+        pktcap_free(details);
+        return CLI_OK;
     }
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
         printf("%-14s %s\n", texts[i].label, texts[i].value ? texts[i].value : "");
     for (i = 0; i < sizeof stats / sizeof stats[0]; i++)
         printf("%-14s %llu\n", stats[i].label,
                (unsigned long long)pktcap_session_stat(s, stats[i].stat));
+    return CLI_OK;
 }
 
 static int show_status(pktcap_session *s, const struct session_args *a)
@@ -246,8 +245,7 @@ static int show_status(pktcap_session *s, const struct session_args *a)
         if (rc < 0)
             return cli_library_error("status", rc);
     }
-    print_status(s, a->json);
-    return CLI_OK;
+    return print_status(s, a->json);
 }
 
 static int run_status(int argc, char **argv)
@@ -292,18 +290,7 @@ static int run_delete(int argc, char **argv)
 
 static int fetch_session(pktcap_session *s, const struct session_args *a)
 {
-    pktcap_storage *st = NULL;
-    int rc, status = cli_open_storage(&st, a->output);
-    if (status == CLI_OK) {
-        char shown[512];
-        cli_redact_uri(shown, sizeof shown, a->output);
-        CLI_CALL(rc, pktcap_session_fetch(s, st), "pktcap_session_fetch(\"%s\", \"%s\")",
-                 a->name, shown);
-        if (rc < 0)
-            status = cli_library_error("fetch", rc);
-    }
-    pktcap_storage_free(st);
-    return status;
+    return cli_fetch(s, a->output, "fetch");
 }
 
 static int run_fetch(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int cli_verbose;
 
@@ -115,6 +116,15 @@ int cli_trace(int rc, int64_t start_us, const char *fmt, ...)
     return rc;
 }
 
+/* --verbose: the library's own log (HTTP requests, retries, polling; it
+ * never holds secrets). */
+static void on_log(int level, const char *message, void *userdata)
+{
+    static const char *const names[] = { "error", "warn", "info", "debug" };
+    (void)userdata;
+    fprintf(stderr, "pktcap: [%s] %s\n", level >= 0 && level <= 3 ? names[level] : "?", message);
+}
+
 int cli_open_provider(pktcap_provider **out, const char *uri)
 {
     char shown[512];
@@ -126,10 +136,92 @@ int cli_open_provider(pktcap_provider **out, const char *uri)
         snprintf(what, sizeof what, "provider \"%s\"", shown);
         return cli_library_error(what, rc);
     }
-    if (cli_verbose)
+    if (cli_verbose) {
         cli_note("provider kind \"%s\", capabilities 0x%x", pktcap_provider_kind(*out),
                  (unsigned)pktcap_provider_caps(*out));
+        pktcap_provider_set_log_callback(*out, cli_verbose > 1 ? PKTCAP_LOG_DEBUG : PKTCAP_LOG_INFO,
+                                         on_log, NULL);
+    }
     return CLI_OK;
+}
+
+/* ---- fetch with a progress bar ----------------------------------------------- */
+
+struct progress {
+    int64_t t0_us, last_us;
+    int drawn;
+};
+
+static void human_bytes(char *buf, size_t size, double bytes)
+{
+    static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+    int u = 0;
+    while (bytes >= 1000.0 && u < 4) {
+        bytes /= 1000.0;
+        u++;
+    }
+    snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* Redraws "fetch [#####     ] 45%  12.3 MB of 27.0 MB  4.1 MB/s  ETA 4 s" at
+ * most every 100 ms, on a terminal only. */
+static int on_progress(uint64_t done, uint64_t total, void *userdata)
+{
+    struct progress *pg = userdata;
+    int64_t now = cli_now_us();
+    char have[32], all[32], rate[32], bar[33];
+    double seconds, per_s;
+    if (pg->drawn && now - pg->last_us < 100000 && (total == 0 || done < total))
+        return 0;
+    pg->last_us = now;
+    pg->drawn = 1;
+    seconds = (double)(now - pg->t0_us) / 1e6;
+    per_s = seconds > 0 ? (double)done / seconds : 0;
+    human_bytes(have, sizeof have, (double)done);
+    human_bytes(rate, sizeof rate, per_s);
+    if (total) {
+        int filled = (int)((double)done * 32 / (double)total), i;
+        for (i = 0; i < 32; i++)
+            bar[i] = i < filled ? '#' : ' ';
+        bar[32] = '\0';
+        human_bytes(all, sizeof all, (double)total);
+        fprintf(stderr, "\r\033[Kfetch [%s] %3d%%  %s of %s  %s/s", bar,
+                (int)((double)done * 100 / (double)total), have, all, rate);
+        if (per_s > 0 && done < total)
+            fprintf(stderr, "  ETA %.0f s", (double)(total - done) / per_s);
+    } else {
+        fprintf(stderr, "\r\033[Kfetch %s  %s/s", have, rate);
+    }
+    fflush(stderr);
+    return 0;
+}
+
+int cli_fetch(pktcap_session *s, const char *uri, const char *what)
+{
+    pktcap_storage *st = NULL;
+    struct progress pg = { cli_now_us(), 0, 0 };
+    char shown[512];
+    int rc, status = cli_open_storage(&st, uri);
+    if (status != CLI_OK)
+        return status;
+    cli_redact_uri(shown, sizeof shown, uri);
+    if (isatty(STDERR_FILENO))
+        pktcap_session_set_progress_callback(s, on_progress, &pg);
+    CLI_CALL(rc, pktcap_session_fetch(s, st), "pktcap_session_fetch(\"%s\", \"%s\")",
+             pktcap_session_name(s), shown);
+    pktcap_session_set_progress_callback(s, NULL, NULL);
+    if (pg.drawn)
+        fputs("\r\033[K", stderr);
+    if (rc < 0) {
+        status = cli_library_error(what, rc);
+    } else {
+        for (size_t i = 0; i < pktcap_storage_file_count(st); i++)
+            fprintf(stderr, "  fetched to   %s\n", pktcap_storage_file_path(st, i));
+        if (pktcap_storage_file_count(st) == 0)
+            fprintf(stderr, "  fetched to   %s\n", shown);
+    }
+    pktcap_storage_free(st);
+    return status;
 }
 
 int cli_open_storage(pktcap_storage **out, const char *uri)

@@ -247,6 +247,40 @@ PKTCAP_API void pktcap_target_list_free(pktcap_target_list *list);
  */
 PKTCAP_API void pktcap_provider_close(pktcap_provider *provider);
 
+/** @brief Levels of the provider log (pktcap_provider_set_log_callback()). */
+typedef enum pktcap_log_level_t {
+    PKTCAP_LOG_ERROR = 0,   /**< A request failed for good. */
+    PKTCAP_LOG_WARN = 1,    /**< Something the user should know (TLS verification off, a retry). */
+    PKTCAP_LOG_INFO = 2,    /**< One line per request and response, state changes. */
+    PKTCAP_LOG_DEBUG = 3    /**< Request and response headers (secrets redacted), token fetches. */
+} pktcap_log_level_t;
+
+/**
+ * @brief Receives the provider's log messages.
+ * @param level a ::pktcap_log_level_t.
+ * @param message one line without a newline, valid during the call. It never
+ *        holds a secret: Authorization and cookie headers, API keys, client
+ *        secrets, tokens, passwords and SAS signatures are shown as `***`,
+ *        and request and response bodies are never logged.
+ * @param userdata as given to pktcap_provider_set_log_callback().
+ */
+typedef void (*pktcap_log_cb)(int level, const char *message, void *userdata);
+
+/**
+ * @brief Send the provider's log (HTTP requests, retries, token fetches,
+ *        polling) to a callback.
+ *
+ * Called from the thread that makes the request. Available since 1.2.
+ *
+ * @param provider the provider.
+ * @param level the most detailed ::pktcap_log_level_t to deliver.
+ * @param cb the callback; NULL turns logging off.
+ * @param userdata passed to @p cb unchanged.
+ * @return 0, or ::PKTCAP_E_INVAL for a NULL provider or a level out of range.
+ */
+PKTCAP_API int pktcap_provider_set_log_callback(pktcap_provider *provider, int level,
+                                                pktcap_log_cb cb, void *userdata);
+
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
 /* ------------------------------------------------------------------------ */
@@ -263,6 +297,16 @@ typedef void (*pktcap_state_cb)(pktcap_session *session, int state, void *userda
  */
 typedef void (*pktcap_packet_cb)(pktcap_session *session, const pktcap_packet *packet,
                                  const pktcap_summary *summary, void *userdata);
+
+/**
+ * @brief Called as a download (pktcap_session_fetch()) makes progress.
+ * @param done bytes received so far.
+ * @param total the size announced by the provider; 0 when unknown.
+ * @param userdata as given to pktcap_session_set_progress_callback().
+ * @return 0 to go on; anything else cancels the fetch (::PKTCAP_E_CANCELED,
+ *         nothing kept).
+ */
+typedef int (*pktcap_progress_cb)(uint64_t done, uint64_t total, void *userdata);
 
 /**
  * @brief Make a new session (state ::PKTCAP_STATE_NEW) on a provider.
@@ -291,8 +335,10 @@ PKTCAP_API int pktcap_session_open(pktcap_session **out, pktcap_provider *provid
  * @brief Where to capture.
  * @param session the session (state NEW).
  * @param target interface name(s) for `local:` (`eth0`, `eth0,eth1`, `any`);
- *        a resource id or interface name for remote providers.
- * @return 0, ::PKTCAP_E_INVAL, ::PKTCAP_E_STATE (not NEW).
+ *        a VM or scale set resource id for `azure:`.
+ * @return 0; ::PKTCAP_E_INVAL for an empty target or one the provider can
+ *         never capture on (the message shows the accepted forms);
+ *         ::PKTCAP_E_STATE (not NEW).
  */
 PKTCAP_API int pktcap_session_set_target(pktcap_session *session, const char *target);
 
@@ -498,6 +544,44 @@ PKTCAP_API const char *pktcap_session_error_text(const pktcap_session *session);
  * @return its value; 0 when unknown.
  */
 PKTCAP_API uint64_t pktcap_session_stat(const pktcap_session *session, int stat);
+
+/**
+ * @brief Follow the progress of pktcap_session_fetch().
+ *
+ * Unlike the other setters, allowed in every state. Available since 1.2.
+ *
+ * @param session the session.
+ * @param cb the callback; NULL removes it.
+ * @param userdata passed to @p cb unchanged.
+ * @return 0, or ::PKTCAP_E_INVAL for a NULL session.
+ */
+PKTCAP_API int pktcap_session_set_progress_callback(pktcap_session *session, pktcap_progress_cb cb,
+                                                    void *userdata);
+
+/**
+ * @brief Everything known about a session, as one JSON object.
+ *
+ * Members: `provider`, `name`, `id`, `state` (the portable state's name),
+ * `native_status`, `stop_reason`, `error_text`, `stats` (an object keyed by
+ * statistic), and `native`: the provider's own description of the capture as
+ * it last answered (Azure: `{"resource": PacketCaptureResult, "status":
+ * queryStatus result}`), or `null` when the provider has none.
+ * Available since 1.2.
+ *
+ * @param[out] json the text; free it with pktcap_free(). Untouched on failure.
+ * @param session the session.
+ * @return 0, ::PKTCAP_E_INVAL for NULL arguments, ::PKTCAP_E_NOMEM.
+ */
+PKTCAP_API int pktcap_session_details(char **json, const pktcap_session *session);
+
+/**
+ * @brief What the session captures on, as set with pktcap_session_set_target()
+ *        or as the provider described it (pktcap_session_open()).
+ * Available since 1.2.
+ * @param session the session.
+ * @return the target ("" when not set); NULL for NULL.
+ */
+PKTCAP_API const char *pktcap_session_target(const pktcap_session *session);
 
 /**
  * @brief Free a session handle. A running local capture is stopped first (its

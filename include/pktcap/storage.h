@@ -16,8 +16,16 @@
  * | `-` | standard output (same as `fd:1`) |
  * | `fd:N` | open file descriptor N (not closed by libpktcap) |
  * | `mem:` | a growing memory buffer, read with pktcap_storage_memory() |
+ * | `azblob://ACCOUNT/CONTAINER/PATH?storage_id=…` | a remote target: an Azure blob a provider writes to (since 1.2) |
+ * | `s3://BUCKET/PATH`, `gs://…`, `r2://…` | remote targets: buckets a provider writes to (since 1.2) |
  *
- * Options, in the URI's query or through pktcap_storage_set():
+ * **Remote targets** name a place a provider writes to: give one to
+ * pktcap_session_set_storage() and the provider captures straight into it.
+ * libpktcap never writes to them itself (a writer's claim is refused with
+ * ::PKTCAP_E_NOTSUP); their query parameters (and pktcap_storage_set() keys)
+ * are kept as they are, for the provider to read (`storage_id`, `region`, …).
+ *
+ * Options of local targets, in the URI's query or through pktcap_storage_set():
  *
  * | key | values | meaning |
  * |---|---|---|
@@ -95,6 +103,8 @@ PKTCAP_API int pktcap_storage_new_callback(pktcap_storage **out, pktcap_storage_
  * @return 0; ::PKTCAP_E_INVAL for an unknown key or a bad value (the message
  *         names both); ::PKTCAP_E_NOTSUP for an option this kind of target does
  *         not have (rotation on `mem:`); ::PKTCAP_E_STATE once writing began.
+ *         A remote target keeps every key for its provider (replacing a
+ *         parameter of the same name) and returns 0 or ::PKTCAP_E_NOMEM.
  */
 PKTCAP_API int pktcap_storage_set(pktcap_storage *storage, const char *key, const char *value);
 

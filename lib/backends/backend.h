@@ -22,6 +22,7 @@
 #include <pktcap/pktcap.h>
 #include <pktcap/session.h>
 
+#include "core/log.h"
 #include "core/uri.h"
 
 typedef struct pktcap__backend pktcap__backend;
@@ -35,6 +36,7 @@ struct pktcap_provider {
     pthread_mutex_t lock;        /* guards `sessions` */
     pktcap_session *sessions;    /* live handles, for listing (newest first) */
     unsigned long next_serial;   /* for generated session names */
+    pktcap__logger log;          /* pktcap_provider_set_log_callback() */
 };
 
 /* One provider-specific setting, kept in the order given. */
@@ -60,6 +62,8 @@ struct pktcap_session {
     void *state_userdata;
     pktcap_packet_cb packet_cb;
     void *packet_userdata;
+    pktcap_progress_cb progress_cb;   /* any state: fetch progress */
+    void *progress_userdata;
 
     /* Status: written by the backend (possibly from its thread) under `lock`. */
     pthread_mutex_t lock;
@@ -71,6 +75,7 @@ struct pktcap_session {
     char error_text[512];
     uint64_t stats[6];           /* by pktcap_stat_t; PKTCAP_STAT_ELAPSED_MS computed */
     int64_t started_ms, ended_ms;/* monotonic clock; 0 = not yet */
+    char *details;               /* the provider's own description (JSON text) or NULL */
 
     void *impl;                  /* the backend's session state */
 };
@@ -107,6 +112,7 @@ struct pktcap__backend {
 
     /* Session settings the backend must see when they are made. */
     int (*check_filter)(pktcap_provider *p, const pktcap_filter *f);      /* NOTSUP with why */
+    int (*check_target)(pktcap_provider *p, const char *target);          /* INVAL with the forms */
     int (*session_set)(pktcap_session *s, const char *key, const char *value);
 
     /* Lifecycle. Called without s->lock held, in an allowed state. */
@@ -120,6 +126,7 @@ struct pktcap__backend {
 };
 
 extern const pktcap__backend pktcap__backend_local;
+extern const pktcap__backend pktcap__backend_azure;
 
 /* ---- what backends call ------------------------------------------------------ */
 
@@ -136,6 +143,9 @@ void pktcap__session_fail(pktcap_session *s, const char *native_status);
 /* Statistics (any thread). */
 void pktcap__session_stat_add(pktcap_session *s, int stat, uint64_t n);
 void pktcap__session_stat_set(pktcap_session *s, int stat, uint64_t value);
+/* Replaces the provider's own description of the session (JSON text of one
+ * value, copied; NULL clears) for pktcap_session_details(). Any thread. */
+int pktcap__session_set_details(pktcap_session *s, const char *json);
 /* The value of a provider-specific setting given with pktcap_session_set(), or NULL. */
 const char *pktcap__session_option(const pktcap_session *s, const char *key);
 

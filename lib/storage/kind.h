@@ -8,6 +8,8 @@
 
 #include <pktcap/storage.h>
 
+#include "core/uri.h"
+
 /* Options, as bits of storage_kind.options: what a kind accepts. */
 enum {
     STORAGE_OPT_FORMAT = 1 << 0,
@@ -52,12 +54,19 @@ struct pktcap_storage {
     int fd;                                        /* fd: targets */
     struct { uint8_t *data; size_t size, cap; } mem; /* mem: */
     struct { pktcap_storage_write_cb fn; void *userdata; } cb;
+    pktcap__uri *remote;                           /* azblob:, s3:, gs:, r2: */
 };
 
 extern const struct storage_kind pktcap__storage_file_kind;
 extern const struct storage_kind pktcap__storage_fd_kind;
 extern const struct storage_kind pktcap__storage_memory_kind;
 extern const struct storage_kind pktcap__storage_callback_kind;
+extern const struct storage_kind pktcap__storage_remote_kind;
+
+/* Remote targets (remote.c). */
+int pktcap__storage_is_remote_scheme(const char *scheme);
+int pktcap__storage_remote_init(pktcap_storage *st, const char *text);
+int pktcap__storage_remote_set(pktcap_storage *st, const char *key, const char *value);
 
 /* Allocates a target of `kind`, named `name` for messages. */
 int pktcap__storage_new(pktcap_storage **out, const struct storage_kind *kind, const char *name);

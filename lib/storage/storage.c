@@ -15,7 +15,7 @@
 #include "core/error.h"
 #include "core/uri.h"
 
-#define SUPPORTED_SCHEMES "file path, file://, -, fd:N, mem:"
+#define SUPPORTED_SCHEMES "file path, file://, -, fd:N, mem:, azblob://, s3://, gs://, r2://"
 
 int pktcap__storage_new(pktcap_storage **out, const struct storage_kind *kind, const char *name)
 {
@@ -80,6 +80,14 @@ static int open_parsed(pktcap_storage **out, const pktcap__uri *u, const char *t
             return pktcap__error_set(PKTCAP_E_INVAL, "storage '%s': write mem: with nothing after the colon",
                                      text);
         rc = pktcap__storage_new(&st, &pktcap__storage_memory_kind, text);
+    } else if (pktcap__storage_is_remote_scheme(scheme)) {
+        /* The provider interprets the whole URI, parameters included. */
+        rc = pktcap__storage_new(&st, &pktcap__storage_remote_kind, text);
+        if (rc == 0 && (rc = pktcap__storage_remote_init(st, text)) != 0)
+            pktcap_storage_free(st);
+        if (rc == 0)
+            *out = st;
+        return rc;
     } else {
         return pktcap__error_set(PKTCAP_E_NOTSUP,
                                  "storage '%s': unsupported scheme '%s' (supported: " SUPPORTED_SCHEMES ")",
@@ -138,6 +146,8 @@ int pktcap_storage_set(pktcap_storage *storage, const char *key, const char *val
     if (!storage || !key || !value)
         return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_storage_set: %s is NULL",
                                  !storage ? "storage" : !key ? "key" : "value");
+    if (storage->kind == &pktcap__storage_remote_kind)
+        return pktcap__storage_remote_set(storage, key, value);
     return pktcap__storage_option(storage, key, value);
 }
 
@@ -181,6 +191,10 @@ void pktcap_storage_free(pktcap_storage *storage)
 
 int pktcap__storage_claim(pktcap_storage *st)
 {
+    if (st->kind == &pktcap__storage_remote_kind)
+        return pktcap__error_set(PKTCAP_E_NOTSUP, "storage '%s' is a remote target that a "
+                                 "provider writes to; write or fetch into a local target "
+                                 "instead", st->name);
     if (st->claimed)
         return pktcap__error_set(PKTCAP_E_STATE, "storage '%s' is already in use by a writer",
                                  st->name);
@@ -215,6 +229,13 @@ int pktcap__storage_format(const pktcap_storage *st)
 int pktcap__storage_rotates(const pktcap_storage *st)
 {
     return st->rotate_bytes || st->rotate_seconds || st->rotate_files;
+}
+
+const char *pktcap__storage_path(const pktcap_storage *st)
+{
+    if (!st || st->kind != &pktcap__storage_file_kind || pktcap__storage_rotates(st))
+        return NULL;
+    return st->file.path;
 }
 
 const char *pktcap__storage_name(const pktcap_storage *st)

@@ -26,6 +26,8 @@
 
 #include <pktcap/storage.h>
 
+#include "core/uri.h"
+
 /* Takes the target for one producer; freezes its options for good.
  * PKTCAP_E_STATE if another producer holds it. */
 int pktcap__storage_claim(pktcap_storage *st);
@@ -40,6 +42,16 @@ int pktcap__storage_format(const pktcap_storage *st);
 int pktcap__storage_rotates(const pktcap_storage *st);
 /* The target as the user named it, for messages. */
 const char *pktcap__storage_name(const pktcap_storage *st);
+
+/* Remote targets — `azblob://ACCOUNT/CONTAINER/PATH`, `s3://BUCKET/PATH`,
+ * `gs://…`, `r2://…` — name a place a provider writes to; no producer can
+ * claim them (PKTCAP_E_NOTSUP). This returns the parsed URI (scheme,
+ * authority, path, and every query parameter, kept for the provider to
+ * interpret), or NULL for every other kind of target. */
+const pktcap__uri *pktcap__storage_remote(const pktcap_storage *st);
+/* The final path of a single local file target (plain path or file://
+ * without rotation), or NULL for other kinds. */
+const char *pktcap__storage_path(const pktcap_storage *st);
 
 /* Starts a unit: creates the temporary file, or empties the memory buffer. */
 int pktcap__storage_begin(pktcap_storage *st);

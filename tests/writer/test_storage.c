@@ -204,20 +204,48 @@ static void malformed_names_are_refused(void **state)
     assert_ptr_equal(st, (pktcap_storage *)0x1);
 }
 
-static void unknown_and_remote_schemes_are_not_supported(void **state)
+static void unknown_schemes_are_not_supported(void **state)
 {
     (void)state;
     expect_open_refused("http://x", PKTCAP_E_NOTSUP,
                         "storage 'http://x': unsupported scheme 'http' (supported: file path, file://, "
-                        "-, fd:N, mem:)");
-    expect_open_refused("azblob://account/container/cap.pcap", PKTCAP_E_NOTSUP,
-                        "storage 'azblob://account/container/cap.pcap': unsupported scheme 'azblob' "
-                        "(supported: file path, file://, -, fd:N, mem:)");
-    expect_open_refused("S3://bucket/dir", PKTCAP_E_NOTSUP,
-                        "storage 'S3://bucket/dir': unsupported scheme 's3' (supported: file path, "
-                        "file://, -, fd:N, mem:)");
-    expect_open_refused("gs://bucket/x", PKTCAP_E_NOTSUP, NULL);
-    expect_open_refused("r2://bucket/x", PKTCAP_E_NOTSUP, NULL);
+                        "-, fd:N, mem:, azblob://, s3://, gs://, r2://)");
+    expect_open_refused("smb://server/share/x.pcap", PKTCAP_E_NOTSUP, NULL);
+}
+
+static void remote_targets_keep_their_uri_and_refuse_writers(void **state)
+{
+    (void)state;
+    static const char *const uris[] = {
+        "azblob://account/container/cap.pcap?storage_id=/subscriptions/s/x",
+        "S3://bucket/dir?region=eu-west-1",
+        "gs://bucket/x",
+        "r2://bucket/x",
+    };
+    for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+        pktcap_storage *st = open_ok(uris[i]);
+        pktcap_writer *w = (pktcap_writer *)0x1;
+        /* Any key is kept for the provider, an existing one replaced. */
+        assert_int_equal(pktcap_storage_set(st, "storage_id", "/subscriptions/other"), 0);
+        assert_int_equal(pktcap_storage_set(st, "anything", "goes"), 0);
+        assert_int_equal(pktcap_writer_open(&w, st, PKTCAP_FORMAT_PCAPNG), PKTCAP_E_NOTSUP);
+        char expected[256];
+        snprintf(expected, sizeof expected, "storage '%s' is a remote target that a provider "
+                 "writes to; write or fetch into a local target instead", uris[i]);
+        assert_string_equal(last_message(), expected);
+        assert_ptr_equal(w, (pktcap_writer *)0x1);
+        assert_int_equal(pktcap_storage_file_count(st), 0);
+        pktcap_storage_free(st);
+    }
+    expect_open_refused("azblob:///container/x", PKTCAP_E_INVAL,
+                        "storage 'azblob:///container/x': name the storage account after the "
+                        "slashes (azblob://NAME/…)");
+    expect_open_refused("s3:bucket", PKTCAP_E_INVAL,
+                        "storage 's3:bucket': name the bucket after the slashes (s3://NAME/…)");
+    expect_open_refused("azblob://account", PKTCAP_E_INVAL,
+                        "storage 'azblob://account': an azblob target names a container: "
+                        "azblob://ACCOUNT/CONTAINER[/PATH]");
+    expect_open_refused("azblob://account/", PKTCAP_E_INVAL, NULL);
 }
 
 static void a_descriptor_target_writes_to_it_and_leaves_it_open(void **state)
@@ -755,7 +783,8 @@ int main(void)
         cmocka_unit_test(nothing_is_created_before_the_first_write),
         cmocka_unit_test(a_file_uri_is_percent_decoded_and_takes_options),
         cmocka_unit_test(malformed_names_are_refused),
-        cmocka_unit_test(unknown_and_remote_schemes_are_not_supported),
+        cmocka_unit_test(unknown_schemes_are_not_supported),
+        cmocka_unit_test(remote_targets_keep_their_uri_and_refuse_writers),
         cmocka_unit_test(a_descriptor_target_writes_to_it_and_leaves_it_open),
         cmocka_unit_test(dash_is_standard_output),
         cmocka_unit_test(the_format_defaults_to_the_extension),

@@ -12,8 +12,8 @@ from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API
 from .file import (Direction, Format, Interface, Packet, Reader, Writer, linktype_description,
                    linktype_name, read_all)
 from .filter import Field, Filter, Protocol
-from .session import (Capability, Provider, Session, SessionInfo, Stat, State, Stats, Target,
-                      TargetFlag)
+from .session import (Capability, LogLevel, Provider, Session, SessionInfo, Stat, State, Stats,
+                      Target, TargetFlag)
 from .storage import Storage
 from .summary import Summary, SummaryFlag, SummaryFormat, summarize, summary_header
 
@@ -21,7 +21,7 @@ __all__ = ["version", "version_num", "Direction", "Format", "Interface", "Packet
            "Writer", "Storage", "linktype_name", "linktype_description",
            "read_all", "Summary", "SummaryFlag", "SummaryFormat", "summarize",
            "summary_header", "Filter", "Protocol", "Field", "Provider", "Session", "State",
-           "Capability", "TargetFlag", "Stat", "Stats", "SessionInfo",
+           "Capability", "LogLevel", "TargetFlag", "Stat", "Stats", "SessionInfo",
            "Target"] + list(_errors.__all__)
 
 

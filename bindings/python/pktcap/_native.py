@@ -83,6 +83,10 @@ STORAGE_WRITE_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_void_p)
 STATE_CB = ctypes.CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 # void (*pktcap_packet_cb)(pktcap_session *, const pktcap_packet *, const pktcap_summary *, void *)
 PACKET_CB = ctypes.CFUNCTYPE(None, c_void_p, P(PacketStruct), P(SummaryStruct), c_void_p)
+# void (*pktcap_log_cb)(int level, const char *message, void *userdata)
+LOG_CB = ctypes.CFUNCTYPE(None, c_int, ctypes.c_char_p, c_void_p)
+# int (*pktcap_progress_cb)(uint64_t done, uint64_t total, void *userdata)
+PROGRESS_CB = ctypes.CFUNCTYPE(c_int, ctypes.c_uint64, ctypes.c_uint64, c_void_p)
 
 # name -> (restype, argtypes). Opaque handles are c_void_p.
 PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
@@ -181,6 +185,10 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_target_list_flags": (c_uint32, [c_void_p, c_size_t]),
     "pktcap_target_list_free": (None, [c_void_p]),
     "pktcap_provider_close": (None, [c_void_p]),
+    "pktcap_provider_set_log_callback": (c_int, [c_void_p, c_int, LOG_CB, c_void_p]),
+    "pktcap_session_set_progress_callback": (c_int, [c_void_p, PROGRESS_CB, c_void_p]),
+    "pktcap_session_details": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_session_target": (ctypes.c_char_p, [c_void_p]),
     # session.h: sessions
     "pktcap_session_new": (c_int, [P(c_void_p), c_void_p, c_char_p]),
     "pktcap_session_open": (c_int, [P(c_void_p), c_void_p, c_char_p]),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import json
 import threading
 import time
 import weakref
@@ -31,9 +32,9 @@ from typing import Any, Callable, List, NamedTuple, Optional, Union
 
 from . import errors
 from ._handle import Handle, decode, encode
-from ._native import PACKET_CB, STATE_CB, SummaryStruct, lib
+from ._native import LOG_CB, PACKET_CB, PROGRESS_CB, STATE_CB, SummaryStruct, lib
 from .file import Packet
-from .filter import Filter
+from .filter import Filter, _take_string
 from .storage import Storage
 from .summary import Summary
 
@@ -87,6 +88,14 @@ class TargetFlag(enum.IntFlag):
     UP = 1 << 0
     RUNNING = 1 << 1
     LOOPBACK = 1 << 2
+
+
+class LogLevel(enum.IntEnum):
+    """Levels of a provider's log (``Provider.on_log``)."""
+    ERROR = 0
+    WARN = 1
+    INFO = 2
+    DEBUG = 3
 
 
 class Stat(enum.IntEnum):
@@ -224,6 +233,22 @@ class Provider(Handle):
         errors.check(lib.pktcap_session_open(ctypes.byref(ptr), self._handle(), encode(id)))
         return Session._wrap(self, ptr)
 
+    def on_log(self, callback: Optional[Callable[[LogLevel, str], Any]],
+               level: Union[LogLevel, int] = LogLevel.INFO) -> None:
+        """Call ``callback(level, message)`` for each line of the provider's log
+        (HTTP requests and responses, retries, token fetches, polling) up to
+        ``level``; None turns it off. Messages never hold secrets. An exception
+        the callback raises is ignored (logging must not break a capture)."""
+        def trampoline(lvl: int, message: bytes, _userdata: Any) -> None:
+            try:
+                callback(LogLevel(lvl), message.decode("utf-8", "replace"))  # type: ignore[misc]
+            except Exception:  # noqa: BLE001 - see the docstring
+                pass
+
+        cfunc = LOG_CB(trampoline) if callback is not None else LOG_CB()
+        errors.check(lib.pktcap_provider_set_log_callback(self._handle(), int(level), cfunc, None))
+        self._log_cb = cfunc if callback is not None else None   # kept alive while set
+
     def close(self) -> None:
         """Close the provider after closing its open sessions (a running local
         capture is stopped, its file completed)."""
@@ -341,8 +366,10 @@ class Session(Handle):
     @property
     def target(self) -> Optional[str]:
         """Where to capture: for ``local:`` an interface (``lo``), a list
-        (``eth0,eth1``) or ``any``."""
-        return self._settings.get("target")
+        (``eth0,eth1``) or ``any``; for Azure a VM or scale set resource id.
+        None when not set (a session opened from the provider has the
+        provider's)."""
+        return decode(lib.pktcap_session_target(self._handle())) or None
 
     @target.setter
     def target(self, value: str) -> None:
@@ -549,19 +576,50 @@ class Session(Handle):
         """Delete the session and its result at the provider."""
         errors.check(lib.pktcap_session_delete(self._handle()))
 
-    def fetch(self, storage: Union[Storage, str, None] = None) -> Optional[bytes]:
+    def details(self) -> dict:
+        """Everything known about the session as a dict: ``provider``, ``name``,
+        ``id``, ``state``, ``native_status``, ``stop_reason``, ``error_text``,
+        ``stats`` and ``native`` (the provider's own description, e.g. Azure's
+        ``{"resource": …, "status": …}``, or None)."""
+        return json.loads(_take_string(lib.pktcap_session_details, self._handle()))
+
+    def fetch(self, storage: Union[Storage, str, None] = None,
+              progress: Optional[Callable[[int, int], Any]] = None) -> Optional[bytes]:
         """Copy the finished capture into ``storage`` (a ``Storage``, or a path or
-        URI); without one, return its bytes."""
-        if storage is None:
-            with Storage.memory() as mem:
-                errors.check(lib.pktcap_session_fetch(self._handle(), mem._handle()))
-                return mem.getvalue()
-        if isinstance(storage, str):
-            with Storage(storage) as st:
-                errors.check(lib.pktcap_session_fetch(self._handle(), st._handle()))
-            return None
-        errors.check(lib.pktcap_session_fetch(self._handle(), storage._handle()))
-        return None
+        URI); without one, return its bytes. ``progress(done, total)`` is called
+        as bytes arrive (total 0 when unknown); returning True from it cancels
+        the fetch (``CanceledError``, nothing kept); what it raises is raised
+        here after the fetch is canceled."""
+        failure: List[BaseException] = []
+
+        def trampoline(done: int, total: int, _userdata: Any) -> int:
+            try:
+                return 1 if progress(done, total) else 0  # type: ignore[misc]
+            except BaseException as exc:  # noqa: BLE001 - raised after the fetch
+                failure.append(exc)
+                return 1
+
+        h = self._handle()
+        cfunc = PROGRESS_CB(trampoline) if progress is not None else PROGRESS_CB()
+        errors.check(lib.pktcap_session_set_progress_callback(h, cfunc, None))
+        try:
+            if storage is None:
+                with Storage.memory() as mem:
+                    rc = lib.pktcap_session_fetch(h, mem._handle())
+                    data = mem.getvalue() if rc == 0 else None
+            elif isinstance(storage, str):
+                with Storage(storage) as st:
+                    rc = lib.pktcap_session_fetch(h, st._handle())
+                data = None
+            else:
+                rc = lib.pktcap_session_fetch(h, storage._handle())
+                data = None
+        finally:
+            lib.pktcap_session_set_progress_callback(h, PROGRESS_CB(), None)
+        if failure:
+            raise failure[0]
+        errors.check(rc)
+        return data
 
     def close(self) -> None:
         """Free the handle (a running local capture is stopped, its file completed)."""

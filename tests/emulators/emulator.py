@@ -1,0 +1,584 @@
+"""Shared scaffolding for the provider emulators (standard library only).
+
+An :class:`Emulator` is a real HTTP/1.1 server (optionally HTTPS) on
+127.0.0.1 that runs in a daemon thread.  Subclasses register routes
+(``method``, path regex, handler, short route name); every request is
+recorded in a request log and passes through the shared fault switches
+(:class:`Faults`) before it reaches its handler.
+
+Typical use::
+
+    with SomeEmulator(time_scale=0.01) as emu:
+        urllib.request.urlopen(emu.base_url + "/...")
+        assert emu.requests(route="get")[0].headers["User-Agent"]
+"""
+
+import collections.abc
+import email.utils
+import http
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import socketserver
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+__all__ = [
+    "Emulator", "Faults", "Headers", "Request", "Response",
+    "http_date", "make_cert",
+]
+
+
+def http_date(when=None):
+    """An HTTP date (RFC 9110 IMF-fixdate) for the Unix time *when* (default now)."""
+    return email.utils.formatdate(time.time() if when is None else when, usegmt=True)
+
+
+class Headers(collections.abc.Mapping):
+    """Read-only, case-insensitive view of HTTP headers.
+
+    Iteration yields the names as the client spelled them; repeated headers
+    are joined with ``", "`` as RFC 9110 allows.
+    """
+
+    def __init__(self, pairs=()):
+        self._items = {}
+        for name, value in pairs:
+            key = name.lower()
+            if key in self._items:
+                first_name, first_value = self._items[key]
+                self._items[key] = (first_name, first_value + ", " + value)
+            else:
+                self._items[key] = (name, value)
+
+    def __getitem__(self, name):
+        return self._items[name.lower()][1]
+
+    def __contains__(self, name):
+        return isinstance(name, str) and name.lower() in self._items
+
+    def __iter__(self):
+        return (name for name, _ in self._items.values())
+
+    def __len__(self):
+        return len(self._items)
+
+    def __repr__(self):
+        return "Headers(%r)" % dict(self)
+
+
+class Request:
+    """One request as received; also the entry kept in the request log.
+
+    Attributes: ``method``, ``path`` (percent-decoded, without the query),
+    ``raw_path`` (the request target exactly as sent), ``raw_query``,
+    ``query`` (first value of each parameter), ``headers`` (:class:`Headers`),
+    ``body`` (bytes), ``time`` (Unix time of arrival), ``route`` (the route
+    name or None), ``match`` (the route's ``re.Match``), ``status`` (the
+    status finally sent, set once answered).
+    """
+
+    def __init__(self, method, target, headers, body):
+        self.method = method
+        self.raw_path = target
+        path, _, self.raw_query = target.partition("?")
+        self.path = urllib.parse.unquote(path)
+        self.query = {k: v[0] for k, v in
+                      urllib.parse.parse_qs(self.raw_query, keep_blank_values=True).items()}
+        self.headers = headers
+        self.body = body
+        self.time = time.time()
+        self.route = None
+        self.match = None
+        self.status = None
+
+    def json(self):
+        """The body parsed as JSON (raises ``ValueError`` when it is not)."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "<Request %s %s route=%s status=%s>" % (
+            self.method, self.raw_path[:120], self.route, self.status)
+
+
+class Response:
+    """What a handler returns.
+
+    ``headers`` is a list of (name, value) pairs (Content-Length is added by
+    the server).  Fault behaviours: ``cut_after=N`` sends the headers (with
+    the full Content-Length) and only N body bytes, then closes the
+    connection; ``delay`` waits that many seconds before answering;
+    ``close`` closes the connection after a complete answer.
+    """
+
+    def __init__(self, status, headers=None, body=b"", cut_after=None, delay=0.0, close=False):
+        self.status = status
+        self.headers = list(headers or [])
+        self.body = body
+        self.cut_after = cut_after
+        self.delay = delay
+        self.close = close
+
+    @classmethod
+    def json(cls, status, obj, headers=None, content_type="application/json; charset=utf-8"):
+        """A JSON response."""
+        body = json.dumps(obj, separators=(",", ":")).encode("utf-8")
+        return cls(status, [("Content-Type", content_type)] + list(headers or []), body)
+
+    def header(self, name):
+        """The value of the first header called *name* (case-insensitive), or None."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def set_header(self, name, value):
+        """Replace every header called *name* with one (name, value)."""
+        self.headers = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
+        self.headers.append((name, value))
+
+
+class _Fault:
+    """One armed fault: *kind*, remaining count, route filter and parameters."""
+
+    def __init__(self, kind, count, route, **params):
+        self.kind = kind
+        self.remaining = count
+        self.route = route
+        self.params = params
+
+
+class Faults:
+    """Thread-safe fault switches, shared by every emulator.
+
+    Each switch arms a rule for the next *n* requests whose route name
+    matches *route* (None = any route).  Rejections (``throttle`` and
+    ``fail``) are taken in the order they were armed; a ``delay`` and a
+    ``cut_body`` apply on top of whatever answer is sent.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+
+    def throttle(self, n, route=None, retry_after="1", header="Retry-After",
+                 code=None, message=None):
+        """Answer the next *n* matching requests with 429.
+
+        *header* names the retry hint: ``"Retry-After"`` (seconds, or an HTTP
+        date: see :func:`http_date`), ``"retry-after-ms"``,
+        ``"x-ms-retry-after-ms"``, or None for no hint; *retry_after* is its
+        value, sent verbatim.  *code* / *message* default to the emulator's
+        usual throttling error.
+        """
+        headers = [(header, str(retry_after))] if header and retry_after is not None else []
+        self._arm(_Fault("reject", n, route, status=429, code=code, message=message,
+                         headers=headers))
+
+    def fail(self, n, status, route=None, code=None, message=None, headers=None):
+        """Answer the next *n* matching requests with *status* and the emulator's error body."""
+        self._arm(_Fault("reject", n, route, status=status, code=code, message=message,
+                         headers=list(headers or [])))
+
+    def cut_body(self, n, after_bytes, route=None):
+        """Close the connection after *after_bytes* body bytes of the next *n* matching answers."""
+        self._arm(_Fault("cut", n, route, after_bytes=after_bytes))
+
+    def delay(self, n, seconds, route=None):
+        """Wait *seconds* before answering the next *n* matching requests."""
+        self._arm(_Fault("delay", n, route, seconds=seconds))
+
+    def reset(self):
+        """Disarm every fault."""
+        with self._lock:
+            self._rules.clear()
+
+    def pending(self, kind=None):
+        """How many fault firings are still armed (of *kind*: reject, cut, delay)."""
+        with self._lock:
+            return sum(r.remaining for r in self._rules if kind in (None, r.kind))
+
+    def take(self, kind, route):
+        """Consume one firing of the first armed *kind* rule matching *route*; its params or None."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.kind == kind and rule.route in (None, route):
+                    rule.remaining -= 1
+                    if rule.remaining <= 0:
+                        self._rules.remove(rule)
+                    return rule.params
+        return None
+
+    def _arm(self, rule):
+        if rule.remaining <= 0:
+            raise ValueError("a fault needs a positive count")
+        with self._lock:
+            self._rules.append(rule)
+
+
+class _Route:
+    """One entry of the route table."""
+
+    def __init__(self, methods, pattern, handler, name, ignore_case):
+        self.methods = methods
+        self.regex = re.compile(pattern, re.IGNORECASE if ignore_case else 0)
+        self.handler = handler
+        self.name = name
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive handler that hands every request to its Emulator."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "pktcap-emulator"
+    timeout = 60  # an idle keep-alive connection is dropped after this
+
+    def setup(self):
+        super().setup()
+        self.server.emulator._track(self.connection, True)
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (OSError, ssl.SSLError):
+                self.server.emulator._track(self.connection, False)
+                raise
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.emulator._track(self.connection, False)
+
+    def version_string(self):
+        return self.server_version
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self):
+        emu = self.server.emulator
+        req = Request(self.command, self.path, Headers(self.headers.items()), self._read_body())
+        resp = emu._answer(req)
+        if resp.delay:
+            emu._stopping.wait(resp.delay)
+        self.send_response(resp.status)
+        for name, value in resp.headers:
+            self.send_header(name, value)
+        no_body = resp.status in (204, 304) or resp.status < 200
+        if not no_body:
+            self.send_header("Content-Length", str(len(resp.body)))
+        if resp.close or resp.cut_after is not None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD" and not no_body:
+            body = resp.body if resp.cut_after is None else resp.body[:resp.cut_after]
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
+        if self.server.emulator.verbose:
+            sys.stderr.write("%s: %s\n" % (type(self.server.emulator).__name__, format % args))
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """ThreadingHTTPServer with optional TLS and no reverse DNS lookup at bind time.
+
+    With TLS, each accepted connection is wrapped here without handshaking;
+    the handshake runs in the connection's own thread (``_Handler.setup``), so
+    a client that connects and stays silent cannot block the accept loop.
+    """
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, emulator, ssl_context):
+        self.emulator = emulator
+        self.ssl_context = ssl_context
+        super().__init__(address, _Handler)
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True,
+                                                do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        if self.emulator.verbose:
+            super().handle_error(request, client_address)
+
+
+class Emulator:
+    """A provider emulator: HTTP(S) server, route table, request log and faults.
+
+    Keyword arguments: ``port`` (0 = any free port), ``certfile`` /
+    ``keyfile`` (serve HTTPS), ``time_scale`` (multiplies every protocol
+    duration), ``max_lifetime`` (seconds after ``start()`` when the server
+    stops by itself), ``verbose`` (log requests and connection errors to
+    stderr).
+
+    Subclasses register routes with :meth:`add_route` and supply
+    :meth:`error_body` (their error format); they may override
+    :meth:`default_error` and :meth:`decorate` (headers added to every
+    answer).  Handler exceptions become 500 answers, are printed to stderr
+    and kept in ``errors`` so tests can assert there were none.
+    """
+
+    def __init__(self, port=0, certfile=None, keyfile=None, time_scale=1.0,
+                 max_lifetime=900, verbose=False):
+        self.port = port
+        self.certfile = certfile
+        self.keyfile = keyfile
+        self.time_scale = float(time_scale)
+        self.max_lifetime = max_lifetime
+        self.verbose = verbose
+        self.faults = Faults()
+        self.errors = []
+        self.lock = threading.RLock()  # guards the subclass's protocol state
+        self._routes = []
+        self._log = []
+        self._log_lock = threading.Lock()
+        self._connections = set()
+        self._conn_lock = threading.Lock()
+        self._server = None
+        self._thread = None
+        self._timer = None
+        self._stopping = threading.Event()  # set when stop() begins: cuts delays short
+        self._stopped = threading.Event()   # set when the socket is closed
+        self._stop_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def start(self):
+        """Bind, start serving in a daemon thread and arm the lifetime timer; returns self."""
+        if self._server is not None:
+            raise RuntimeError("emulator already started")
+        context = None
+        if self.certfile:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.certfile, self.keyfile)
+        self._server = _Server(("127.0.0.1", self.port), self, context)
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.01},
+                                        name="%s:%d" % (type(self).__name__, self.port),
+                                        daemon=True)
+        self._thread.start()
+        self._timer = threading.Timer(self.max_lifetime, self.stop)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def stop(self):
+        """Stop serving and drop open connections (idempotent, any thread)."""
+        with self._stop_lock:
+            if self._server is None:
+                return
+            if self._stopping.is_set():
+                self._stopped.wait()
+                return
+            self._stopping.set()
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.cancel()
+        self._server.shutdown()
+        self._server.server_close()
+        with self._conn_lock:
+            connections = list(self._connections)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._stopped.set()
+
+    @property
+    def running(self):
+        """True between start() and stop()."""
+        return self._server is not None and not self._stopping.is_set()
+
+    def wait_stopped(self, timeout=None):
+        """Block until the emulator has stopped (stop() or lifetime); True if it has."""
+        return self._stopped.wait(timeout)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def base_url(self):
+        """``http://127.0.0.1:PORT`` or ``https://127.0.0.1:PORT``."""
+        return "%s://127.0.0.1:%d" % ("https" if self.certfile else "http", self.port)
+
+    def scaled(self, seconds):
+        """A protocol duration in real seconds (``seconds * time_scale``)."""
+        return seconds * self.time_scale
+
+    def _track(self, sock, opened):
+        with self._conn_lock:
+            if opened:
+                self._connections.add(sock)
+            else:
+                self._connections.discard(sock)
+
+    # -- routes --------------------------------------------------------------
+
+    def add_route(self, methods, pattern, handler, name, ignore_case=False):
+        """Register *handler(request) -> Response* for *methods* and a full-match path regex.
+
+        *methods* is a string or a list of strings; *name* is the short route
+        name used by the fault switches and the request log.
+        """
+        if isinstance(methods, str):
+            methods = [methods]
+        self._routes.append(_Route(tuple(m.upper() for m in methods), pattern, handler,
+                                   name, ignore_case))
+
+    # -- request log ---------------------------------------------------------
+
+    def requests(self, method=None, path_re=None, route=None):
+        """Logged requests, oldest first, filtered by method, path regex (search) and route name."""
+        with self._log_lock:
+            log = list(self._log)
+        return [r for r in log
+                if (method is None or r.method == method.upper())
+                and (path_re is None or re.search(path_re, r.path))
+                and (route is None or r.route == route)]
+
+    def clear_log(self):
+        """Forget every logged request."""
+        with self._log_lock:
+            self._log.clear()
+
+    # -- errors (subclass hooks) ---------------------------------------------
+
+    def error_body(self, status, code, message, route=None):
+        """The emulator's error format: returns (content_type, body bytes). Override."""
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        return "application/json; charset=utf-8", body
+
+    def default_error(self, status, route=None):
+        """(code, message) used when a fault or the router gives none."""
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        return phrase.title().replace(" ", "").replace("-", ""), phrase + "."
+
+    def error_response(self, status, code=None, message=None, route=None, headers=None):
+        """A Response carrying the emulator's error body."""
+        default_code, default_message = self.default_error(status, route)
+        content_type, body = self.error_body(status, code or default_code,
+                                             message or default_message, route)
+        return Response(status, [("Content-Type", content_type)] + list(headers or []), body)
+
+    def decorate(self, request, response):
+        """Hook: add headers every answer carries (called for every answer, faults included)."""
+
+    # -- dispatch ------------------------------------------------------------
+
+    def _answer(self, req):
+        with self._log_lock:
+            self._log.append(req)
+        route, allowed = self._find_route(req)
+        if route is None:
+            status = 405 if allowed else 404
+            resp = self.error_response(status, message="No route for %s %s." % (req.method, req.path))
+            if allowed:
+                resp.headers.append(("Allow", ", ".join(sorted(allowed))))
+        else:
+            resp = self._run_route(route, req)
+        self.decorate(req, resp)
+        req.status = resp.status
+        return resp
+
+    def _find_route(self, req):
+        allowed = set()
+        for route in self._routes:
+            match = route.regex.fullmatch(req.path)
+            if match is None:
+                continue
+            if req.method in route.methods:
+                req.route, req.match = route.name, match
+                return route, allowed
+            allowed.update(route.methods)
+        return None, allowed
+
+    def _run_route(self, route, req):
+        delay = self.faults.take("delay", route.name)
+        reject = self.faults.take("reject", route.name)
+        if reject is not None:
+            resp = self.error_response(reject["status"], reject["code"], reject["message"],
+                                       route.name, reject["headers"])
+        else:
+            try:
+                resp = route.handler(req)
+            except Exception:  # a bug in the emulator: make it loud and visible to tests
+                text = traceback.format_exc()
+                self.errors.append(text)
+                sys.stderr.write(text)
+                resp = self.error_response(500, route=route.name)
+        if delay is not None:
+            resp.delay += delay["seconds"]
+        cut = self.faults.take("cut", route.name)
+        if cut is not None:
+            resp.cut_after = cut["after_bytes"]
+        return resp
+
+
+def make_cert(directory):
+    """Make a self-signed certificate for 127.0.0.1 / localhost in *directory*.
+
+    Uses the ``openssl`` command line; returns ``(certfile, keyfile)``.  The
+    certificate is its own CA: pass certfile as the client's CA file.
+    Raises RuntimeError when openssl is missing or fails.
+    """
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("make_cert: the openssl command is not installed")
+    os.makedirs(directory, exist_ok=True)
+    certfile = os.path.join(directory, "emulator-cert.pem")
+    keyfile = os.path.join(directory, "emulator-key.pem")
+    command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+               "-subj", "/CN=127.0.0.1",
+               "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+               "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+               "-addext", "extendedKeyUsage=serverAuth",
+               "-keyout", keyfile, "-out", certfile]
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("make_cert: openssl failed (%d): %s"
+                           % (done.returncode, done.stderr.decode(errors="replace").strip()))
+    os.chmod(keyfile, 0o600)
+    return certfile, keyfile
