@@ -10,6 +10,8 @@
 static const pktcap__backend *const backends[] = {
     &pktcap__backend_local,
     &pktcap__backend_azure,
+    &pktcap__backend_cloudflare,
+    &pktcap__backend_sdwan,
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -77,6 +79,23 @@ PKTCAP_API int pktcap_provider_set(pktcap_provider *p, const char *key, const ch
         return pktcap__error_set(PKTCAP_E_INVAL, "unknown %s provider option \"%s\" "
                                  "(it has none)", p->backend->kind, key);
     return p->backend->provider_set(p, key, value);
+}
+
+PKTCAP_API int pktcap_provider_call(char **result, pktcap_provider *p, const char *operation,
+                                    const char *arguments)
+{
+    char *text = NULL;
+    int rc;
+    if (!result || !p || !operation)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_provider_call: %s is NULL",
+                                 !result ? "result" : !p ? "provider" : "operation");
+    if (!p->backend->call)
+        return pktcap__error_set(PKTCAP_E_NOTSUP, "the %s provider has no operation \"%s\" "
+                                 "(it has none)", p->backend->kind, operation);
+    if ((rc = p->backend->call(p, operation, arguments ? arguments : "{}", &text)) < 0)
+        return rc;
+    *result = text;
+    return 0;
 }
 
 PKTCAP_API int pktcap_provider_set_log_callback(pktcap_provider *p, int level, pktcap_log_cb cb,

@@ -15,6 +15,7 @@
 #include "backends/backend.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,7 @@ static void session_destroy(pktcap_session *s)
     pktcap__free(s->name);
     pktcap__free(s->id);
     pktcap__free(s->details);
+    pktcap__free(s->summaries);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     pktcap__free(s);
@@ -350,6 +352,71 @@ int pktcap__session_set_details(pktcap_session *s, const char *json)
     s->details = copy;
     pthread_mutex_unlock(&s->lock);
     return 0;
+}
+
+/* ---- summaries from the provider ---------------------------------------- */
+
+/* The fields of version 1 of pktcap_summary: what a caller must have room for. */
+#define SUMMARY_V1_END (offsetof(pktcap_summary, protocol) + sizeof(((pktcap_summary *)0)->protocol))
+
+int pktcap__session_add_summary(pktcap_session *s, const pktcap_summary *summary)
+{
+    pktcap_summary *items;
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    items = pktcap__grow(s->summaries, &s->summaries_cap, s->nsummaries, sizeof *items);
+    if (!items) {
+        rc = PKTCAP_E_NOMEM;
+    } else {
+        s->summaries = items;
+        items[s->nsummaries] = *summary;
+        items[s->nsummaries].struct_size = (uint32_t)sizeof(pktcap_summary);
+        s->nsummaries++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+void pktcap__session_clear_summaries(pktcap_session *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->nsummaries = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+PKTCAP_API size_t pktcap_session_summary_count(const pktcap_session *s)
+{
+    size_t n;
+    if (!s)
+        return 0;
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    n = s->nsummaries;
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return n;
+}
+
+PKTCAP_API int pktcap_session_summary(pktcap_summary *out, const pktcap_session *s, size_t index)
+{
+    uint32_t size;
+    int rc = 0;
+    if (!out || !s)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_summary: %s is NULL",
+                                 out ? "session" : "out");
+    size = out->struct_size;
+    if (size < SUMMARY_V1_END)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_summary: summary struct_size "
+                                 "%u is smaller than %zu", (unsigned)size, (size_t)SUMMARY_V1_END);
+    pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+    if (index >= s->nsummaries) {
+        rc = pktcap__error_set(PKTCAP_E_END, "session \"%s\" has %zu summaries", s->name,
+                               s->nsummaries);
+    } else {
+        /* A caller built against an older, shorter struct gets what it has room for. */
+        memcpy(out, &s->summaries[index], size < sizeof *out ? size : sizeof *out);
+        out->struct_size = size;
+    }
+    pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+    return rc;
 }
 
 static const char *const stat_names[] = {

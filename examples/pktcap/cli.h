@@ -108,5 +108,6 @@ extern const struct cli_command cli_cmd_stop;
 extern const struct cli_command cli_cmd_delete;
 extern const struct cli_command cli_cmd_fetch;
 extern const struct cli_command cli_cmd_interfaces;
+extern const struct cli_command cli_cmd_cloudflare;
 
 #endif

@@ -1,7 +1,9 @@
 /* pktcap capture: run one capture session on any provider — configure it,
  * start it, follow it until it ends (with a live status line on a terminal
- * and, with --summary, a line per packet), then report its statistics and
- * optionally fetch the result. Ctrl-C and SIGTERM stop the capture cleanly:
+ * and, with --summary, a line per packet: live for providers that see
+ * packets (local:), at the end for those that return summaries with the
+ * finished session (sdwan:)), then report its statistics and optionally
+ * fetch the result. Ctrl-C and SIGTERM stop the capture cleanly:
  * the handlers only set a flag, which the main loop (waiting on the session
  * in slices of STATUS_INTERVAL_MS) turns into pktcap_session_stop(). */
 #include "cli.h"
@@ -88,6 +90,35 @@ static void on_packet(pktcap_session *s, const pktcap_packet *packet,
             run->output_errno = errno ? errno : EIO;
     }
     pthread_mutex_unlock(&run->lock);
+}
+
+/* --summary for a provider that returns the summaries with the finished
+ * session (PKTCAP_CAP_SUMMARIES, no live packets): all of them, header
+ * first. Returns a CLI_* status; a write error is left in run->output_errno. */
+static int print_summaries(const pktcap_session *s, struct capture_run *run)
+{
+    const char *header = pktcap_summary_header(run->format);
+    size_t count = pktcap_session_summary_count(s);
+    char line[LINE_MAX_BYTES];
+    int rc;
+    cli_note("pktcap_session_summary(\"%s\", 0..%zu)", pktcap_session_name(s), count);
+    if (header && *header && printf("%s\n", header) < 0)
+        run->output_errno = errno ? errno : EIO;
+    for (size_t i = 0; i < count && !run->output_errno; i++) {
+        pktcap_summary sum = { .struct_size = sizeof sum };
+        size_t n = 0;
+        if ((rc = pktcap_session_summary(&sum, s, i)) < 0)
+            return cli_library_error("--summary", rc);
+        if (pktcap_summary_format(&n, line, sizeof line - 1, run->format, &sum) < 0)
+            continue;
+        line[n++] = '\n';
+        errno = 0;
+        if (fwrite(line, 1, n, stdout) != n)
+            run->output_errno = errno ? errno : EIO;
+    }
+    if (!run->output_errno && fflush(stdout) != 0)
+        run->output_errno = errno ? errno : EIO;
+    return CLI_OK;
 }
 
 /* The state callback: logged with --verbose. */
@@ -441,12 +472,16 @@ static int run_capture(int argc, char **argv)
     /* A session that cannot be opened again from elsewhere lives only in
      * this process (local:): it is always followed to its end. */
     int wait = a.wait || a.fetch || a.summary || !(caps & PKTCAP_CAP_OPEN);
+    /* --summary: live lines from the packet callback, or (sdwan:) the
+     * provider's summaries once the session has ended. */
+    int summaries_after = a.summary && !(caps & PKTCAP_CAP_PACKET_CALLBACK) &&
+                          (caps & PKTCAP_CAP_SUMMARIES);
     if ((a.rules || a.bpf) && (status = cli_make_filter(&f, a.rules, a.bpf)) != CLI_OK)
         goto done;
     if (output && (status = cli_open_storage(&out, output)) != CLI_OK)
         goto done;
-    if (!output && !a.fetch && !(caps & PKTCAP_CAP_OPEN)) {
-        /* Nobody asked for the file and nobody can fetch it later. */
+    if (!output && !a.fetch && !(caps & PKTCAP_CAP_OPEN) && (caps & PKTCAP_CAP_PACKET_CALLBACK)) {
+        /* A local capture nobody asked to keep, and nobody can fetch later. */
         CLI_CALL(rc, pktcap_storage_new_callback(&out, discard_bytes, NULL),
                  "pktcap_storage_new_callback(discard)");
         if (rc < 0) {
@@ -471,7 +506,7 @@ static int run_capture(int argc, char **argv)
         status = cli_library_error("capture", rc);
         goto done;
     }
-    if (a.summary) {
+    if (a.summary && !summaries_after) {
         CLI_CALL(rc, pktcap_session_set_packet_callback(s, on_packet, &run),
                  "pktcap_session_set_packet_callback(\"%s\")", name);
         if (rc < 0) {
@@ -504,8 +539,11 @@ static int run_capture(int argc, char **argv)
     }
     if ((status = follow(s, &run, a.target)) != CLI_OK)
         goto done;
-    report(s, a.target, output ? out : NULL);
     int state = pktcap_session_state(s);
+    if (summaries_after && state != PKTCAP_STATE_FAILED &&
+        (status = print_summaries(s, &run)) != CLI_OK)
+        goto done;
+    report(s, a.target, output ? out : NULL);
     if (state == PKTCAP_STATE_FAILED) {
         status = CLI_FAILED;
     } else if (a.fetch) {
@@ -550,7 +588,10 @@ const struct cli_command cli_cmd_capture = {
         "  --name NAME        the session's name: letters, digits, '-', '_', '.'\n"
         "                     (default pktcap-DATE-TIME-N)\n"
         "  --target T         what to capture on: for local, an interface (lo, eth0),\n"
-        "                     a list (eth0,eth1) or any; 'pktcap interfaces' lists them\n"
+        "                     a list (eth0,eth1) or any; 'pktcap interfaces' lists them;\n"
+        "                     for azure, a VM or scale set resource id; for\n"
+        "                     cloudflare, the system (magic-transit); for sdwan,\n"
+        "                     interface names joined by -- (MGMT--1--2)\n"
         "  --filter RULES     a filter in pktcap's one-line syntax (one argument:\n"
         "                     quote it), e.g. 'proto=tcp remote_port=443 or proto=udp'\n"
         "  --bpf EXPR         a raw libpcap expression instead\n"
@@ -567,8 +608,9 @@ const struct cli_command cli_cmd_capture = {
         "                     immediate, timeout_ms. Repeatable\n"
         "  --wait             follow the session until it ends (always so for local:)\n"
         "  --fetch FILE       when it ends, copy the result into FILE (path or URI)\n"
-        "  --summary          print a line per packet on stdout as it is captured\n"
-        "                     (providers that see packets live: local:)\n"
+        "  --summary          print a line per packet on stdout: as it is captured\n"
+        "                     (local:), or when the session has ended for providers\n"
+        "                     that return packet summaries (sdwan:)\n"
         "  --format FMT       the summary lines: text (default), json or csv, as\n"
         "                     'pktcap summary' prints them\n"
         "  -v, --verbose      log every library call on stderr, URI secrets redacted\n"
@@ -591,6 +633,9 @@ const struct cli_command cli_cmd_capture = {
         "      --filter 'proto=tcp remote_port=80;443'\n"
         "  pktcap capture --target lo --packets 10 --summary --format json\n"
         "  pktcap capture --target any --bpf 'icmp or arp' --summary\n"
+        "  PKTCAP_SDWAN_USER=admin PKTCAP_SDWAN_PASSWORD=... pktcap capture \\\n"
+        "      --provider 'sdwan://10.1.1.1?ca_file=appliance.pem' --target MGMT--1 \\\n"
+        "      --duration 10 --packets 1000 --summary --format csv --fetch wan.pcapng\n"
         "  pktcap capture --target eth0 --storage \\\n"
         "      'file:///var/tmp/cap.pcapng?rotate_bytes=100M&rotate_files=10'\n",
     .run = run_capture,

@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_stop,
     &cli_cmd_delete,
     &cli_cmd_fetch,
+    &cli_cmd_cloudflare,
     &cli_cmd_version,
 };
 

@@ -86,7 +86,8 @@ typedef enum pktcap_cap_t {
     PKTCAP_CAP_OPEN = 1u << 9,          /**< pktcap_session_open() finds sessions made elsewhere. */
     PKTCAP_CAP_FETCH = 1u << 10,        /**< pktcap_session_fetch() downloads the result. */
     PKTCAP_CAP_PACKET_CALLBACK = 1u << 11, /**< Packets are seen live (pktcap_session_set_packet_callback()). */
-    PKTCAP_CAP_MULTI_TARGET = 1u << 12  /**< A target may name several interfaces. */
+    PKTCAP_CAP_MULTI_TARGET = 1u << 12, /**< A target may name several interfaces. */
+    PKTCAP_CAP_SUMMARIES = 1u << 13     /**< A finished session carries packet summaries from the provider (pktcap_session_summary()). Since 1.3. */
 } pktcap_cap_t;
 
 /** @brief Statistics of a session (pktcap_session_stat()). */
@@ -280,6 +281,26 @@ typedef void (*pktcap_log_cb)(int level, const char *message, void *userdata);
  */
 PKTCAP_API int pktcap_provider_set_log_callback(pktcap_provider *provider, int level,
                                                 pktcap_log_cb cb, void *userdata);
+
+/**
+ * @brief Run a provider-specific operation that has no place in the common
+ *        lifecycle (Cloudflare's bucket ownership, …).
+ *
+ * Each provider documents its operations, their arguments and their result
+ * (doc/cloudflare.md for Cloudflare). Available since 1.3.
+ *
+ * @param[out] result the operation's result as JSON text (an object, an
+ *        array, or `null`); free it with pktcap_free(). Untouched on failure.
+ * @param provider the provider.
+ * @param operation the operation's name, e.g. `"ownership_add"`.
+ * @param arguments a JSON object of arguments, or NULL for none.
+ * @return 0; ::PKTCAP_E_NOTSUP for an operation the provider does not have
+ *         (the message lists those it has); ::PKTCAP_E_INVAL for arguments
+ *         that are not a JSON object or lack a member (named); the
+ *         provider's errors.
+ */
+PKTCAP_API int pktcap_provider_call(char **result, pktcap_provider *provider, const char *operation,
+                                    const char *arguments);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions                                                                  */
@@ -582,6 +603,32 @@ PKTCAP_API int pktcap_session_details(char **json, const pktcap_session *session
  * @return the target ("" when not set); NULL for NULL.
  */
 PKTCAP_API const char *pktcap_session_target(const pktcap_session *session);
+
+/**
+ * @brief How many packet summaries the provider returned with the session
+ *        (providers with ::PKTCAP_CAP_SUMMARIES, once the session ended).
+ * Available since 1.3.
+ * @param session the session.
+ * @return the count; 0 for NULL or when there are none.
+ */
+PKTCAP_API size_t pktcap_session_summary_count(const pktcap_session *session);
+
+/**
+ * @brief One packet summary the provider returned with the session.
+ *
+ * The provider's fields are parsed into a ::pktcap_summary (fields it does
+ * not give are 0 or empty); print it with pktcap_summary_format(). Available
+ * since 1.3.
+ *
+ * @param[in,out] out its `struct_size` must be set (as for
+ *        pktcap_summarize()); filled on success.
+ * @param session the session.
+ * @param index 0 … pktcap_session_summary_count() - 1.
+ * @return 0; ::PKTCAP_E_END past the last one; ::PKTCAP_E_INVAL for NULL
+ *         arguments or a `struct_size` that is too small.
+ */
+PKTCAP_API int pktcap_session_summary(pktcap_summary *out, const pktcap_session *session,
+                                      size_t index);
 
 /**
  * @brief Free a session handle. A running local capture is stopped first (its

@@ -48,7 +48,10 @@ typedef enum pktcap_summary_flag_t {
     /** icmp_type and icmp_code are set (ICMP, ICMPv6). */
     PKTCAP_SUMMARY_HAS_ICMP = 1u << 7,
     /** The frame is ARP: src_ip/dst_ip are its sender/target protocol addresses (IPv4). */
-    PKTCAP_SUMMARY_ARP = 1u << 8
+    PKTCAP_SUMMARY_ARP = 1u << 8,
+    /** The summary came from a provider that does not report TCP flags (SD-WAN):
+     *  tcp_flags means nothing, and the formats leave the flags out. Since 1.3. */
+    PKTCAP_SUMMARY_NO_TCP_FLAGS = 1u << 9
 } pktcap_summary_flag_t;
 
 /** @brief Output formats of pktcap_summary_format(). */

@@ -68,6 +68,7 @@
  * message or a log line.
  */
 #include "backends/backend.h"
+#include "backends/remote.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -194,23 +195,6 @@ static int is_terminal(int state)
 {
     return state == PKTCAP_STATE_COMPLETE || state == PKTCAP_STATE_STOPPED ||
            state == PKTCAP_STATE_FAILED;
-}
-
-static int set_string(char **field, const char *value)
-{
-    char *copy = NULL;
-    if (value && *value && !(copy = pktcap__strdup(value)))
-        return PKTCAP_E_NOMEM;
-    pktcap__free(*field);
-    *field = copy;
-    return 0;
-}
-
-/* An environment variable, NULL when unset or empty. */
-static const char *env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
 }
 
 static const char *arm_base(const azure_provider *ap)
@@ -550,22 +534,6 @@ static int64_t realtime_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *format_name(int format)
-{
-    switch (format) {
-    case PKTCAP_FORMAT_PCAP:
-        return "pcap";
-    case PKTCAP_FORMAT_PCAP_NSEC:
-        return "pcap (nanosecond)";
-    case PKTCAP_FORMAT_PCAPNG:
-        return "pcapng";
-    case PKTCAP_FORMAT_PCAP_MODIFIED:
-        return "pcap (modified)";
-    default:
-        return "unknown format";
-    }
-}
-
 /* ---- credentials --------------------------------------------------------------- */
 
 static void forget_auth(azure_provider *ap)
@@ -593,9 +561,9 @@ static int ensure_auth(azure_provider *ap)
     int mode = ap->auth_mode, rc;
     if (ap->auth)
         return 0;
-    tenant = ap->tenant_id ? ap->tenant_id : env("AZURE_TENANT_ID");
-    client = ap->client_id ? ap->client_id : env("AZURE_CLIENT_ID");
-    secret = ap->client_secret ? ap->client_secret : env("AZURE_CLIENT_SECRET");
+    tenant = ap->tenant_id ? ap->tenant_id : pktcap__env("AZURE_TENANT_ID");
+    client = ap->client_id ? ap->client_id : pktcap__env("AZURE_CLIENT_ID");
+    secret = ap->client_secret ? ap->client_secret : pktcap__env("AZURE_CLIENT_SECRET");
     if (mode == AUTH_AUTO)
         mode = ap->bearer_token ? AUTH_BEARER
                : (tenant && client && secret) ? AUTH_SECRET
@@ -617,14 +585,14 @@ static int ensure_auth(azure_provider *ap)
             return missing_credentials(missing);
         }
         authority = ap->authority ? ap->authority
-                    : env("AZURE_AUTHORITY_HOST") ? env("AZURE_AUTHORITY_HOST")
+                    : pktcap__env("AZURE_AUTHORITY_HOST") ? pktcap__env("AZURE_AUTHORITY_HOST")
                                                   : ap->cloud->authority;
         rc = pktcap__auth_new_entra(&ap->auth, ap->http, authority, tenant, client, secret);
         break;
     }
     default: {
         const char *ep = ap->imds_endpoint ? ap->imds_endpoint
-                         : env("IMDS_ENDPOINT") ? env("IMDS_ENDPOINT")
+                         : pktcap__env("IMDS_ENDPOINT") ? pktcap__env("IMDS_ENDPOINT")
                                                 : DEFAULT_IMDS_ENDPOINT;
         rc = pktcap__auth_new_imds(&ap->auth, ap->http, ep, ap->mi_client_id,
                                    ap->mi_resource_id);
@@ -661,11 +629,11 @@ static int probe_auth(azure_provider *ap, const char *scope)
         return rc;
     snprintf(cause, sizeof cause, "%s", pktcap_error_message(pktcap_error_last()));
     ep = ap->imds_endpoint ? ap->imds_endpoint
-         : env("IMDS_ENDPOINT") ? env("IMDS_ENDPOINT")
+         : pktcap__env("IMDS_ENDPOINT") ? pktcap__env("IMDS_ENDPOINT")
                                 : DEFAULT_IMDS_ENDPOINT;
-    tenant = ap->tenant_id || env("AZURE_TENANT_ID");
-    client = ap->client_id || env("AZURE_CLIENT_ID");
-    secret = ap->client_secret || env("AZURE_CLIENT_SECRET");
+    tenant = ap->tenant_id || pktcap__env("AZURE_TENANT_ID");
+    client = ap->client_id || pktcap__env("AZURE_CLIENT_ID");
+    secret = ap->client_secret || pktcap__env("AZURE_CLIENT_SECRET");
     if (tenant || client || secret)
         snprintf(partial, sizeof partial, " (client credentials incomplete: no %s%s%s%s%s)",
                  !tenant ? "tenant_id" : "", !tenant && (!client || !secret) ? ", " : "",
@@ -723,25 +691,11 @@ static int arm_send(azure_provider *ap, const char *method, const char *url, con
     return rc;
 }
 
-/* The body as JSON, or NULL when empty, "null" or not JSON. */
-static json_t *body_json(const pktcap__http_response *resp)
-{
-    json_t *v;
-    if (!resp->body || resp->body_len == 0)
-        return NULL;
-    v = json_loadb(resp->body, resp->body_len, JSON_DECODE_ANY, NULL);
-    if (v && json_is_null(v)) {
-        json_decref(v);
-        return NULL;
-    }
-    return v;
-}
-
 /* A response the caller does not accept: the CloudError's code and message
  * kept, 412 and 429 as PKTCAP_E_THROTTLED. `code` overrides when non-zero. */
 static int arm_error(const pktcap__http_response *resp, const char *what, int code)
 {
-    json_t *root = body_json(resp);
+    json_t *root = pktcap__body_json(resp);
     const char *ecode = NULL, *emsg = NULL;
     int rc;
     if (root) {
@@ -772,7 +726,7 @@ static int object_answer(pktcap__http_response *resp, const char *what, const ch
         pktcap__http_response_clear(resp);
         return rc;
     }
-    v = body_json(resp);
+    v = pktcap__body_json(resp);
     pktcap__http_response_clear(resp);
     if (!json_is_object(v)) {
         json_decref(v);
@@ -863,7 +817,7 @@ static int op_poll(azure_provider *ap, const azure_op *op, const char *what,
         return OP_RUNNING;
     if (resp->status != 200)
         return arm_error(resp, what, 0);
-    root = body_json(resp);
+    root = pktcap__body_json(resp);
     status = pktcap__json_str(root, "status");
     if (!status) {
         json_decref(root);
@@ -982,7 +936,7 @@ static int query_status_now(azure_provider *ap, pktcap_session *s, const char *n
         if (rc < 0)
             break;
         if (resp.status == 200) {
-            *out = body_json(&resp);
+            *out = pktcap__body_json(&resp);
             pktcap__http_response_clear(&resp);
             rc = *out ? 0 : pktcap__error_set(PKTCAP_E_FORMAT, "%s: the answer is not JSON",
                                               what);
@@ -1003,7 +957,7 @@ static int query_status_now(azure_provider *ap, pktcap_session *s, const char *n
             op_clear(&op);
             if (rc < 0)
                 break;
-            *out = body_json(&resp);
+            *out = pktcap__body_json(&resp);
             pktcap__http_response_clear(&resp);
             if (*out)
                 break;
@@ -1085,9 +1039,9 @@ static int take_resource(pktcap_session *s, azure_session *as, json_t *res)
         pktcap__free(s->id);
         s->id = copy;
     }
-    if (path && *path && set_string(&as->storage_path, path) < 0)
+    if (path && *path && pktcap__set_string(&as->storage_path, path) < 0)
         return PKTCAP_E_NOMEM;
-    if (file && *file && set_string(&as->file_path, file) < 0)
+    if (file && *file && pktcap__set_string(&as->file_path, file) < 0)
         return PKTCAP_E_NOMEM;
     publish_details(s, as);
     return 0;
@@ -1231,7 +1185,7 @@ static int set_url_option(char **field, const char *key, const char *value, int 
     size_t n;
     snprintf(what, sizeof what, "azure provider option '%s'", key);
     if (!*value)
-        return set_string(field, NULL);
+        return pktcap__set_string(field, NULL);
     if (check_base_url(what, value) < 0)
         return PKTCAP_E_INVAL;
     n = strlen(value);
@@ -1326,12 +1280,10 @@ static int azure_provider_set(pktcap_provider *p, const char *key, const char *v
         };
         for (i = 0; i < sizeof creds / sizeof creds[0]; i++) {
             if (strcmp(key, creds[i].key) == 0) {
-                size_t j;
-                for (j = 0; value[j]; j++)
-                    if ((unsigned char)value[j] < 0x20 || value[j] == 0x7f)
-                        return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control "
-                                                 "character", what);
-                rc = set_string((char **)((char *)ap + creds[i].offset), value);
+                if (pktcap__has_control(value))
+                    return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control character",
+                                             what);
+                rc = pktcap__set_string((char **)((char *)ap + creds[i].offset), value);
                 if (rc == 0)
                     forget_auth(ap);
                 return rc;
@@ -1702,9 +1654,9 @@ static int build_storage(pktcap_session *s, azure_provider *ap, azure_session *a
     if (rc == 0 && lpath)
         rc = jset(loc, "localPath", json_string(lpath));
     if (rc == 0 && spath)
-        rc = set_string(&as->storage_path, spath);
+        rc = pktcap__set_string(&as->storage_path, spath);
     if (rc == 0 && fpath)
-        rc = set_string(&as->file_path, fpath);
+        rc = pktcap__set_string(&as->file_path, fpath);
     pktcap__free(built);
     return rc;
 }
@@ -1992,7 +1944,7 @@ static int azure_start(pktcap_session *s)
         return rc;
     }
     as->created = 1;
-    res = body_json(&resp);
+    res = pktcap__body_json(&resp);
     if (json_is_object(res)) {
         if ((rc = take_resource(s, as, res)) < 0) {
             pktcap__http_response_clear(&resp);
@@ -2084,7 +2036,7 @@ static int step_query(azure_provider *ap, pktcap_session *s, azure_session *as)
             return 0;
         }
         op_clear(&as->query_op);
-        qs = body_json(&resp);
+        qs = pktcap__body_json(&resp);
         pktcap__http_response_clear(&resp);
         if (!json_is_object(qs)) {
             json_decref(qs);
@@ -2462,7 +2414,7 @@ static int azure_fetch(pktcap_session *s, pktcap_storage *st)
     pktcap__http_response_clear(&resp);
     shown = pktcap__strndup(as->storage_path, strcspn(as->storage_path, "?"));
     pktcap__log(&s->provider->log, PKTCAP_LOG_INFO, "azure: %s: fetched %llu bytes (%s) from %s%s",
-                s->name, (unsigned long long)dl.bytes, format_name(dl.format),
+                s->name, (unsigned long long)dl.bytes, pktcap__format_name(dl.format),
                 shown ? shown : "the blob", sas ? " with a SAS" : "");
     pktcap__free(shown);
     return 0;
@@ -2536,7 +2488,7 @@ static int azure_list_sessions(pktcap_provider *p, pktcap_session_list *list)
             pktcap__http_response_clear(&resp);
             break;
         }
-        root = body_json(&resp);
+        root = pktcap__body_json(&resp);
         pktcap__http_response_clear(&resp);
         values = pktcap__json_path(root, "value");
         if (!json_is_array(values)) {

@@ -76,6 +76,8 @@ struct pktcap_session {
     uint64_t stats[6];           /* by pktcap_stat_t; PKTCAP_STAT_ELAPSED_MS computed */
     int64_t started_ms, ended_ms;/* monotonic clock; 0 = not yet */
     char *details;               /* the provider's own description (JSON text) or NULL */
+    pktcap_summary *summaries;   /* from the provider (PKTCAP_CAP_SUMMARIES), under `lock` */
+    size_t nsummaries, summaries_cap;
 
     void *impl;                  /* the backend's session state */
 };
@@ -109,6 +111,10 @@ struct pktcap__backend {
     void (*provider_close)(pktcap_provider *p);
     int (*list_sessions)(pktcap_provider *p, pktcap_session_list *list);   /* NULL: handles only */
     int (*list_targets)(pktcap_provider *p, pktcap_target_list *list);     /* NULL: NOTSUP */
+    /* pktcap_provider_call(): `args` is a JSON object (never NULL: {} when
+     * none); *result gets the result as allocated JSON text (pktcap__malloc).
+     * NULL: the provider has no operations. */
+    int (*call)(pktcap_provider *p, const char *operation, const char *args, char **result);
 
     /* Session settings the backend must see when they are made. */
     int (*check_filter)(pktcap_provider *p, const pktcap_filter *f);      /* NOTSUP with why */
@@ -127,6 +133,8 @@ struct pktcap__backend {
 
 extern const pktcap__backend pktcap__backend_local;
 extern const pktcap__backend pktcap__backend_azure;
+extern const pktcap__backend pktcap__backend_cloudflare;
+extern const pktcap__backend pktcap__backend_sdwan;
 
 /* ---- what backends call ------------------------------------------------------ */
 
@@ -146,6 +154,11 @@ void pktcap__session_stat_set(pktcap_session *s, int stat, uint64_t value);
 /* Replaces the provider's own description of the session (JSON text of one
  * value, copied; NULL clears) for pktcap_session_details(). Any thread. */
 int pktcap__session_set_details(pktcap_session *s, const char *json);
+/* Appends a packet summary the provider returned (any thread); its
+ * struct_size is set here. PKTCAP_E_NOMEM. */
+int pktcap__session_add_summary(pktcap_session *s, const pktcap_summary *summary);
+/* Drops the summaries (before a new result arrives). */
+void pktcap__session_clear_summaries(pktcap_session *s);
 /* The value of a provider-specific setting given with pktcap_session_set(), or NULL. */
 const char *pktcap__session_option(const pktcap_session *s, const char *key);
 

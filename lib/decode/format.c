@@ -458,6 +458,12 @@ static int is_tcp(const pktcap_summary *s)
     return (s->flags & PKTCAP_SUMMARY_HAS_PORTS) && PROTOCOL_IS(s, "TCP");
 }
 
+/* Whether the TCP flags byte means something (a provider may not say). */
+static int has_tcp_flags(const pktcap_summary *s)
+{
+    return is_tcp(s) && !(s->flags & PKTCAP_SUMMARY_NO_TCP_FLAGS);
+}
+
 /* Whether ip_proto means anything: an IP packet, not ARP. */
 static int has_ip_proto(const pktcap_summary *s)
 {
@@ -510,7 +516,7 @@ static char *put_transport_text(char *p, const pktcap_summary *s)
         return put_u32(p, s->ip_proto);
     }
     p = put_protocol_text(p, s);
-    if (is_tcp(s)) {
+    if (has_tcp_flags(s)) {
         p = PUT_LITERAL(p, " [");
         p = put_tcp_flags(p, s->tcp_flags);
         *p++ = ']';
@@ -711,7 +717,7 @@ static char *format_json(char *p, const pktcap_summary *s)
         p = PUT_LITERAL(p, "null,\"icmp_code\":null");
     }
     p = PUT_LITERAL(p, ",\"tcp_flags\":");
-    p = is_tcp(s) ? put_u32(p, s->tcp_flags) : PUT_NULL(p);
+    p = has_tcp_flags(s) ? put_u32(p, s->tcp_flags) : PUT_NULL(p);
     p = PUT_LITERAL(p, ",\"flags\":[");
     p = put_flag_names(p, f, ',', 1);
     p = PUT_LITERAL(p, "]}");
@@ -816,7 +822,7 @@ static char *format_csv(char *p, const pktcap_summary *s)
         *p++ = ',';
     }
     *p++ = ',';
-    if (is_tcp(s))
+    if (has_tcp_flags(s))
         p = put_u32(p, s->tcp_flags);
     *p++ = ',';
     return put_flag_names(p, f, ';', 0);

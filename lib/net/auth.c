@@ -1,7 +1,7 @@
 /* auth.c — where a request's Authorization header comes from: fixed
  * credentials, or OAuth tokens fetched from Microsoft Entra ID (client
  * credentials) or from the instance metadata service (managed identity),
- * cached per scope. */
+ * cached per scope; or a login session whose cookie the HTTP client keeps. */
 #include "net/auth.h"
 
 #include <pthread.h>
@@ -15,7 +15,7 @@
 #include "core/strbuf.h"
 #include "net/json.h"
 
-enum { AUTH_BEARER, AUTH_HEADERS, AUTH_ENTRA, AUTH_IMDS };
+enum { AUTH_BEARER, AUTH_HEADERS, AUTH_ENTRA, AUTH_IMDS, AUTH_SESSION };
 
 /* How much earlier than its expiry a token is replaced: a tenth of its
  * lifetime, at most this much. */
@@ -39,7 +39,11 @@ struct pktcap__auth {
     size_t nlines;
     char *authority, *tenant, *client_id, *secret;   /* AUTH_ENTRA */
     char *endpoint, *mi_client_id, *mi_res_id;       /* AUTH_IMDS */
-    pthread_mutex_t lock;    /* guards the cache (one fetch at a time) */
+    pktcap__auth_login_fn login;                     /* AUTH_SESSION */
+    pktcap__auth_logout_fn logout;
+    void *ctx;
+    int logged_in;
+    pthread_mutex_t lock;    /* guards the cache (one fetch at a time), logged_in (one login) */
     cached_token *tokens;
     size_t ntokens, cap;
     unsigned long fetches;
@@ -135,6 +139,50 @@ int pktcap__auth_new_headers(pktcap__auth **out, const char *const *lines)
     }
     *out = a;
     return 0;
+}
+
+int pktcap__auth_new_session(pktcap__auth **out, pktcap__auth_login_fn login,
+                             pktcap__auth_logout_fn logout, void *ctx)
+{
+    pktcap__auth *a;
+    int rc;
+    if (!out || !login)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap__auth_new_session: %s is NULL",
+                                 out ? "login" : "out");
+    if ((rc = auth_new(&a, AUTH_SESSION)) < 0)
+        return rc;
+    a->login = login;
+    a->logout = logout;
+    a->ctx = ctx;
+    *out = a;
+    return 0;
+}
+
+int pktcap__auth_end_session(pktcap__auth *a)
+{
+    int ended = 0;
+    if (!a || a->kind != AUTH_SESSION)
+        return 0;
+    pthread_mutex_lock(&a->lock);
+    if (a->logged_in) {
+        if (a->logout)
+            a->logout(a->ctx);
+        a->logged_in = 0;
+        ended = 1;
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ended;
+}
+
+int pktcap__auth_logged_in(pktcap__auth *a)
+{
+    int in;
+    if (!a || a->kind != AUTH_SESSION)
+        return 1;
+    pthread_mutex_lock(&a->lock);
+    in = a->logged_in;
+    pthread_mutex_unlock(&a->lock);
+    return in;
 }
 
 /* strdup of `s` without trailing slashes (s may be NULL → NULL, no error). */
@@ -418,9 +466,25 @@ static int append_line(struct curl_slist **headers, const char *line)
 
 int pktcap__auth_apply(pktcap__auth *a, const char *scope, struct curl_slist **headers)
 {
+    return pktcap__auth_apply_cancel(a, scope, NULL, headers);
+}
+
+int pktcap__auth_apply_cancel(pktcap__auth *a, const char *scope, const int *cancel,
+                              struct curl_slist **headers)
+{
     cached_token *t;
     size_t i;
     int rc = 0;
+    if (a->kind == AUTH_SESSION) {
+        /* The credential is a cookie: nothing to add, once logged in. */
+        pthread_mutex_lock(&a->lock);
+        if (!a->logged_in && (rc = a->login(a->ctx, cancel)) == 0) {
+            a->logged_in = 1;
+            a->fetches++;
+        }
+        pthread_mutex_unlock(&a->lock);
+        return rc;
+    }
     if (a->kind == AUTH_BEARER || a->kind == AUTH_HEADERS) {
         for (i = 0; rc == 0 && i < a->nlines; i++)
             rc = append_line(headers, a->lines[i]);
@@ -445,6 +509,7 @@ int pktcap__auth_invalidate(pktcap__auth *a, const char *scope)
     if (a->kind == AUTH_BEARER || a->kind == AUTH_HEADERS)
         return 0;
     pthread_mutex_lock(&a->lock);
+    a->logged_in = 0;   /* AUTH_SESSION: log in again before the next request */
     for (i = 0; scope && i < a->ntokens; i++) {
         if (strcmp(a->tokens[i].scope, scope) == 0) {
             pktcap__free(a->tokens[i].header);
@@ -458,7 +523,8 @@ int pktcap__auth_invalidate(pktcap__auth *a, const char *scope)
 const char *pktcap__auth_kind(const pktcap__auth *a)
 {
     static const char *const names[] = { "bearer token", "credential headers",
-                                         "client credentials", "managed identity" };
+                                         "client credentials", "managed identity",
+                                         "login session" };
     return a ? names[a->kind] : "none";
 }
 

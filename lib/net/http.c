@@ -23,7 +23,14 @@
  * locks — DNS answers and TLS sessions. Connections are not put in it:
  * libcurl documents sharing connections between concurrent threads as
  * unsupported (CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT), and two threads may
- * use one provider. */
+ * use one provider. The share also holds the cookie jar; libcurl uses it
+ * only for the handles whose cookie engine is on (CURLOPT_COOKIEFILE ""),
+ * which prepare turns on for every request of a client that asked for
+ * cookies (pktcap__http_enable_cookies).
+ *
+ * Cancelling (req->cancel): the flag is read before each attempt, between
+ * retries (the wait is cut short), and during a transfer by libcurl's
+ * progress callback, which libcurl calls at least once a second. */
 #include "net/http.h"
 
 #include <arpa/inet.h>
@@ -68,6 +75,8 @@ struct pktcap__http {
     size_t nwarned, warned_alloc;
     char *ca_file, *ca_path, *request_id_header;
     int tls_verify, allow_http;
+    int cookie_jar;                  /* the share holds a cookie jar (libcurl has cookies) */
+    int cookies;                     /* pktcap__http_enable_cookies: the engine is on */
     uint64_t connect_timeout_ms, timeout_ms, retries, retry_base_ms, retry_max_ms,
         retry_budget_ms, max_response_bytes, max_download_bytes;
 };
@@ -126,6 +135,24 @@ static void sleep_ms(int64_t ms)
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+static int is_canceled(const int *flag)
+{
+    return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+/* Waits `ms`, in slices of CANCEL_POLL_MS while a cancel flag may cut it short. */
+#define CANCEL_POLL_MS 20
+static void sleep_unless_canceled(int64_t ms, const int *cancel)
+{
+    int64_t end = now_ms() + ms;
+    if (!cancel) {
+        sleep_ms(ms);
+        return;
+    }
+    for (int64_t left = ms; left > 0 && !is_canceled(cancel); left = end - now_ms())
+        sleep_ms(left < CANCEL_POLL_MS ? left : CANCEL_POLL_MS);
 }
 
 /* Random bytes from getrandom, else /dev/urandom, else a clock-and-pid
@@ -249,6 +276,13 @@ static int share_setup(pktcap__http *h)
     if (sc != CURLSHE_OK)
         return pktcap__error_set(PKTCAP_E_NOMEM, "HTTP client: setting up the share handle: %s",
                                  curl_share_strerror(sc));
+    /* Before any handle uses the share (libcurl refuses changes afterwards);
+     * a libcurl built without cookies only loses pktcap__http_enable_cookies. */
+    sc = curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    if (sc == CURLSHE_NOMEM)
+        return pktcap__error_set(PKTCAP_E_NOMEM, "HTTP client: setting up the cookie jar: %s",
+                                 curl_share_strerror(sc));
+    h->cookie_jar = sc == CURLSHE_OK;
     return 0;
 }
 
@@ -362,6 +396,42 @@ int pktcap__http_set(pktcap__http *h, const char *key, const char *value)
     return 1;
 }
 
+int pktcap__http_enable_cookies(pktcap__http *h)
+{
+    if (!h)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap__http_enable_cookies: client is NULL");
+    if (!h->cookie_jar)
+        return pktcap__error_set(PKTCAP_E_NOTSUP, "HTTP client: this libcurl (%s) was built "
+                                 "without cookie support", curl_version());
+    h->cookies = 1;
+    return 0;
+}
+
+static CURL *take_easy(pktcap__http *h);
+static void give_back_easy(pktcap__http *h, CURL *e);
+
+int pktcap__http_clear_cookies(pktcap__http *h)
+{
+    CURL *e;
+    CURLcode cc;
+    if (!h)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap__http_clear_cookies: client is NULL");
+    if (!h->cookie_jar)
+        return 0;
+    if (!(e = take_easy(h)))
+        return pktcap__error_set(PKTCAP_E_NOMEM, "HTTP client: libcurl could not make a handle");
+    /* The jar is the share's: any handle attached to it reaches it. */
+    cc = curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+    if (cc == CURLE_OK)
+        cc = curl_easy_setopt(e, CURLOPT_COOKIELIST, "ALL");
+    curl_easy_reset(e);
+    give_back_easy(h, e);
+    if (cc != CURLE_OK)
+        return pktcap__error_set(cc == CURLE_OUT_OF_MEMORY ? PKTCAP_E_NOMEM : PKTCAP_E_INVAL,
+                                 "HTTP client: forgetting the cookies: %s", curl_easy_strerror(cc));
+    return 0;
+}
+
 int pktcap__http_set_request_id_header(pktcap__http *h, const char *name)
 {
     char *copy;
@@ -374,6 +444,17 @@ int pktcap__http_set_request_id_header(pktcap__http *h, const char *name)
     pktcap__free(h->request_id_header);
     h->request_id_header = copy;
     return 0;
+}
+
+/* curl_easy_reset, first dropping the CURLOPT_COOKIEFILE list: libcurl 7.88
+ * (Debian 12) frees that list only in curl_easy_cleanup, so a reset after
+ * each cookie request would leak it. With a shared jar, setting it to NULL
+ * leaves the jar alone (the share keeps it). */
+static void reset_easy(const pktcap__http *h, CURL *e)
+{
+    if (h->cookies)
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, (char *)NULL);
+    curl_easy_reset(e);
 }
 
 /* The easy handle a call uses for all its attempts: the client's idle one
@@ -816,6 +897,26 @@ static int download_chunk(struct call *c, const char *data, size_t len)
     return 0;
 }
 
+static int canceled(struct call *c)
+{
+    return stop(c, pktcap__error_set(PKTCAP_E_CANCELED, "%s: canceled", c->what));
+}
+
+/* libcurl's progress callback, installed for requests with a cancel flag. */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct call *c = userdata;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    if (!is_canceled(c->req->cancel))
+        return 0;
+    canceled(c);
+    return 1;
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
     struct call *c = userdata;
@@ -1084,7 +1185,7 @@ static int build_headers(struct call *c)
     if (rc == 0 && d && d->offset > 0 && d->etag)
         rc = append_fmt(c, "If-Range: %s", d->etag);
     if (rc == 0 && req->auth)
-        rc = pktcap__auth_apply(req->auth, req->scope, &c->headers);
+        rc = pktcap__auth_apply_cancel(req->auth, req->scope, req->cancel, &c->headers);
     return rc;
 }
 
@@ -1113,7 +1214,14 @@ static int set_options(struct call *c)
         SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
         SET(CURLOPT_LOW_SPEED_TIME, (long)((h->timeout_ms + 999) / 1000));
     } else {
-        SET(CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
+        SET(CURLOPT_TIMEOUT_MS, (long)(req->timeout_ms ? req->timeout_ms : h->timeout_ms));
+    }
+    if (h->cookies)
+        SET(CURLOPT_COOKIEFILE, "");   /* the engine on, reading no file: the share's jar */
+    if (req->cancel) {
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, c);
+        SET(CURLOPT_NOPROGRESS, 0L);
     }
     SET(CURLOPT_SSL_VERIFYPEER, h->tls_verify ? 1L : 0L);
     SET(CURLOPT_SSL_VERIFYHOST, h->tls_verify ? 2L : 0L);
@@ -1162,9 +1270,11 @@ static int prepare(struct call *c)
         c->d->to_storage = 0;
         c->d->offset = c->d->begun ? c->d->received : 0;
     }
+    if (is_canceled(c->req->cancel))
+        return canceled(c);
     if ((rc = build_headers(c)) != 0)
         return rc;
-    curl_easy_reset(c->easy);
+    reset_easy(c->h, c->easy);
     if ((rc = set_options(c)) != 0)
         return rc;
     c->resp->attempts++;
@@ -1317,8 +1427,9 @@ static int response_arrived(struct call *c, int64_t *delay)
     if (status == 401 && c->req->auth && !c->refreshed) {
         c->refreshed = 1;
         if (pktcap__auth_invalidate(c->req->auth, c->req->scope) == 1) {
-            pktcap__log(c->h->log, PKTCAP_LOG_INFO, "%s: HTTP 401, trying again with a new token",
-                        c->what);
+            pktcap__log(c->h->log, PKTCAP_LOG_INFO, "%s: HTTP 401, trying again %s", c->what,
+                        strcmp(pktcap__auth_kind(c->req->auth), "login session") == 0
+                            ? "after logging in again" : "with a new token");
             return RETRY;
         }
     }
@@ -1342,12 +1453,14 @@ static int finish(struct call *c, CURLcode cc, int64_t *delay)
 
 /* ---- a call ------------------------------------------------------------------------------------ */
 
-static int is_loopback(const char *host)
+int pktcap__http_is_loopback(const char *host)
 {
     struct in_addr a4;
     struct in6_addr a6;
     char inner[64];
-    size_t len = strlen(host);
+    size_t len = host ? strlen(host) : 0;
+    if (!host)
+        return 0;
     if (strcasecmp(host, "localhost") == 0)
         return 1;
     if (inet_pton(AF_INET, host, &a4) == 1)
@@ -1385,7 +1498,7 @@ static int check_url(struct call *c)
         rc = pktcap__error_set(PKTCAP_E_INVAL, "%s: %s: only http and https URLs are supported",
                                c->what, c->url);
     } else if (strcmp(scheme, "http") == 0 && (req->auth || req->sensitive_body || password) &&
-               !c->h->allow_http && !is_loopback(host)) {
+               !c->h->allow_http && !pktcap__http_is_loopback(host)) {
         rc = pktcap__error_set(PKTCAP_E_INVAL,
                                "%s: refusing to send credentials over plain http to %s "
                                "(use https, or set allow_http=true)", c->what, host);
@@ -1446,7 +1559,7 @@ static int call_init(struct call *c, pktcap__http *h, const pktcap__http_request
 static void call_end(struct call *c)
 {
     if (c->easy) {
-        curl_easy_reset(c->easy);   /* drops pointers into *c; keeps the connections */
+        reset_easy(c->h, c->easy);   /* drops pointers into *c; keeps the connections */
         give_back_easy(c->h, c->easy);
     }
     curl_slist_free_all(c->headers);
@@ -1467,7 +1580,7 @@ static int run_call(struct call *c)
         if (rc != RETRY)
             return rc;
         if (delay > 0)
-            sleep_ms(delay);
+            sleep_unless_canceled(delay, c->req->cancel);
     }
 }
 

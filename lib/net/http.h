@@ -12,6 +12,14 @@
  * pktcap__http_status_error() doing the common part. Transport failures are
  * returned as codes (PKTCAP_E_NET, _TLS, _TIMEOUT, _LIMIT, _CANCELED).
  *
+ * A client may keep cookies (pktcap__http_enable_cookies): what servers set
+ * is kept in the client's cookie jar, shared by all its handles and threads,
+ * and sent back on every later request, as a browser would — the way
+ * appliances that log in with a session cookie (Citrix SD-WAN's NITRO API)
+ * want it. A request can be cancelled from another thread (its `cancel`
+ * flag) and can have a timeout of its own (a synchronous call that lasts as
+ * long as the work it starts).
+ *
  * pktcap__http_download() streams a body into a storage target in constant
  * memory, resumes a cut transfer with `Range`, and commits the unit only when
  * the whole body arrived: nothing half-downloaded ever has the final name.
@@ -63,6 +71,21 @@ void pktcap__http_free(pktcap__http *h);
  */
 int pktcap__http_set(pktcap__http *h, const char *key, const char *value);
 
+/* Turns the cookie engine on for every later request of this client:
+ * Set-Cookie headers are kept (libcurl's cookie engine, one jar shared by
+ * the client's handles through its share handle, under its locks) and the
+ * matching cookies go out with every request, whatever its `auth`. Cookies
+ * are never written to disk, and their values are never logged (the Cookie
+ * and Set-Cookie header lines are redacted). Off by default. 0 or NOMEM. */
+int pktcap__http_enable_cookies(pktcap__http *h);
+
+/* Forgets every cookie the client holds (before logging in again). 0 or NOMEM. */
+int pktcap__http_clear_cookies(pktcap__http *h);
+
+/* Whether a URL host (as libcurl gives it: "127.0.0.1", "localhost",
+ * "[::1]") is this machine: credentials may go there over plain http. */
+int pktcap__http_is_loopback(const char *host);
+
 /* The header that carries the client request id (default "X-Request-ID";
  * Azure: "x-ms-client-request-id"). The value is copied. */
 int pktcap__http_set_request_id_header(pktcap__http *h, const char *name);
@@ -90,6 +113,15 @@ typedef struct pktcap__http_request {
     int retry;                     /* PKTCAP__HTTP_RETRY_* */
     const char *what;              /* for messages and logs: "create packet capture \"x\"" */
     int sensitive_body;            /* the body holds a secret (form with client_secret) */
+    uint64_t timeout_ms;           /* whole request; 0: the client's timeout_ms (ignored by
+                                      downloads, which fail only when they stall) */
+    const int *cancel;             /* NULL, or a flag another thread sets (non-zero, with an
+                                      atomic store) to cancel: the transfer stops within about
+                                      a second (libcurl calls back at least once a second,
+                                      more often while data flows), a retry wait at once, and
+                                      the call returns PKTCAP_E_CANCELED. A login that the
+                                      request's auth runs (pktcap__auth_new_session) is
+                                      cancelled with it. */
 } pktcap__http_request;
 
 typedef struct pktcap__http_header {
@@ -113,7 +145,8 @@ typedef struct pktcap__http_response {
  * else a negative code with the thread's error detail set (resp cleared):
  * PKTCAP_E_NET (DNS, refused, reset), PKTCAP_E_TLS, PKTCAP_E_TIMEOUT,
  * PKTCAP_E_LIMIT (body over max_response_bytes), PKTCAP_E_AUTH (no token),
- * PKTCAP_E_INVAL (credentials over plain http, bad URL), PKTCAP_E_NOMEM.
+ * PKTCAP_E_INVAL (credentials over plain http, bad URL), PKTCAP_E_CANCELED
+ * (req->cancel was set), PKTCAP_E_NOMEM.
  * A 429/5xx still failing when retries or budget run out is returned as that
  * final response (status 429 etc.), with resp->attempts telling how many. */
 int pktcap__http_send(pktcap__http *h, const pktcap__http_request *req,

@@ -165,6 +165,20 @@ static void text_ipv4_tcp_is_a_tcpdump_like_line(void **state)
     assert_string_equal(fmt(T, &s), "1 12:00:00.123456 IP 10.1.0.10.51000 > 203.0.113.10.443: TCP [S.] len 74");
 }
 
+/* A provider's summary without TCP flags: every format leaves them out. */
+static void unknown_tcp_flags_are_left_out(void **state)
+{
+    (void)state;
+    pktcap_summary s = ipv4_tcp();
+    s.flags |= PKTCAP_SUMMARY_NO_TCP_FLAGS;
+    assert_string_equal(fmt(T, &s), "1 12:00:00.123456 IP 10.1.0.10.51000 > 203.0.113.10.443: TCP len 74");
+    assert_non_null(strstr(fmt(PKTCAP_SUMMARY_JSON, &s), "\"tcp_flags\":null,\"flags\":[]"));
+    const char *csv = fmt(PKTCAP_SUMMARY_CSV, &s);
+    size_t n = strlen(csv);
+    assert_true(n > 3);
+    assert_string_equal(csv + n - 3, ",,,");   /* icmp_code, tcp_flags, flags: all empty */
+}
+
 static void text_ipv6_udp_shows_the_vlan(void **state)
 {
     (void)state;
@@ -844,6 +858,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_ipv4_tcp_is_a_tcpdump_like_line),
+        cmocka_unit_test(unknown_tcp_flags_are_left_out),
         cmocka_unit_test(text_ipv6_udp_shows_the_vlan),
         cmocka_unit_test(text_icmp_shows_type_and_code),
         cmocka_unit_test(text_arp_shows_sender_and_target),

@@ -240,6 +240,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "pktcap-emulator"
     timeout = 60  # an idle keep-alive connection is dropped after this
+    # Headers and body go out in separate sends: without TCP_NODELAY the body
+    # waits for the client's delayed ACK (~40 ms per answer).
+    disable_nagle_algorithm = True
 
     def setup(self):
         super().setup()

@@ -3,9 +3,9 @@
 # `pkg-config --cflags --libs libpktcap`, and a parent meson project can use the
 # source tree as a subproject.
 #
-# usage: check-install.sh SOURCE_ROOT BUILD_ROOT PREFIX LIBDIR INCLUDEDIR CC
+# usage: check-install.sh SOURCE_ROOT BUILD_ROOT PREFIX LIBDIR INCLUDEDIR CC [MANDIR]
 set -euo pipefail
-src=$1 build=$2 prefix=$3 libdir=$4 includedir=$5 cc=$6
+src=$1 build=$2 prefix=$3 libdir=$4 includedir=$5 cc=$6 mandir=${7:-}
 version=$(sed -n "s/^ *version: '\([0-9.]*\)'.*/\1/p" "$src/meson.build" | head -n1)
 
 work=$(mktemp -d)
@@ -23,6 +23,12 @@ for f in "$includedir/pktcap/pktcap.h" "$includedir/pktcap/error.h" \
     [ -e "$root/$f" ] || fail "missing $f"
 done
 [ "$(readlink "$root/$libdir/libpktcap.so.1")" = "libpktcap.so.$version" ] || fail "libpktcap.so.1 link"
+# The manual pages (doc/md2man.py), when the build made them: roff with a .TH line.
+if [ -n "$mandir" ]; then
+    for f in "$mandir/man1/pktcap.1" "$mandir/man3/libpktcap.3"; do
+        grep -q '^\.TH ' "$root/$f" 2>/dev/null || fail "missing or empty manual page $f"
+    done
+fi
 
 cat > "$work/user.c" <<'C'
 #include <pktcap/pktcap.h>
@@ -49,7 +55,7 @@ out=$(LD_LIBRARY_PATH=$root/$libdir "$work/user") || fail "running the program"
 deps=$(LD_LIBRARY_PATH=$root/$libdir ldd "$work/user")
 grep -q "$root/$libdir/libpktcap.so.1" <<<"$deps" \
     || fail "program did not resolve the installed libpktcap.so.1"
-echo "install check: headers, libraries, pkg-config and pktcap installed; a pkg-config build runs"
+echo "install check: headers, libraries, pkg-config, pktcap${mandir:+ and man pages} installed; a pkg-config build runs"
 
 # Subproject use: dependency('libpktcap') resolves to our override.
 parent=$work/parent

@@ -979,6 +979,284 @@ static void nothing_secret_is_ever_logged(void **state)
     pktcap__http_free(h);
 }
 
+/* ---- cookies, login sessions, cancelling, per-request timeouts -------------------------- */
+
+static void cookies_are_kept_and_sent_back_only_when_enabled(void **state)
+{
+    pktcap__http *h = client();
+    pktcap__http_request req = get(url(&plain, "/c"));
+    pktcap__http_response resp;
+    json_t *reqs;
+    (void)state;
+    /* off by default: a Set-Cookie is not sent back */
+    run_script(&plain, with_header(step(200), "Set-Cookie", "SID=COOKIEVAL1; Path=/"), step(200),
+               NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+        pktcap__http_response_clear(&resp);
+    }
+    reqs = recorded(&plain);
+    assert_null(rheader(reqs, 1, "Cookie"));
+    json_decref(reqs);
+    pktcap__http_free(h);
+
+    /* on: every cookie comes back, on every later request, until it is expired or cleared */
+    h = client();
+    assert_int_equal(pktcap__http_enable_cookies(h), 0);
+    run_script(&plain,
+               with_header(with_header(step(200), "Set-Cookie", "SID=COOKIEVAL2; Path=/; HttpOnly"),
+                           "Set-Cookie", "ns_id=COOKIEVAL3; Path=/"),
+               step(200),
+               with_header(step(200), "Set-Cookie",
+                           "SID=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+               step(200), step(200), NULL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+        assert_int_equal(resp.status, 200);
+        pktcap__http_response_clear(&resp);
+    }
+    assert_int_equal(pktcap__http_clear_cookies(h), 0);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    pktcap__http_response_clear(&resp);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 5);
+    assert_null(rheader(reqs, 0, "Cookie"));
+    assert_non_null(rheader(reqs, 1, "Cookie"));
+    assert_non_null(strstr(rheader(reqs, 1, "Cookie"), "SID=COOKIEVAL2"));
+    assert_non_null(strstr(rheader(reqs, 1, "Cookie"), "ns_id=COOKIEVAL3"));
+    assert_non_null(strstr(rheader(reqs, 2, "Cookie"), "SID=COOKIEVAL2"));
+    assert_string_equal(rheader(reqs, 3, "Cookie"), "ns_id=COOKIEVAL3");   /* SID expired */
+    assert_null(rheader(reqs, 4, "Cookie"));                             /* cleared */
+    json_decref(reqs);
+    /* values never logged: Set-Cookie redacted, the Cookie libcurl adds not logged at all */
+    assert_logged(PKTCAP_LOG_DEBUG, "< Set-Cookie: ***", 1);
+    for (size_t i = 0; i < book.n; i++)
+        if (strstr(book.lines[i], "COOKIEVAL"))
+            fail_msg("a cookie value was logged: %s", book.lines[i]);
+    pktcap__http_free(h);
+}
+
+struct canceller {
+    int *flag;
+    int after_ms;
+};
+
+static void *cancel_later(void *p)
+{
+    struct canceller *c = p;
+    struct timespec ts = { c->after_ms / 1000, (long)(c->after_ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+    __atomic_store_n(c->flag, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void a_request_is_cancelled_from_another_thread(void **state)
+{
+    pktcap__http *h = client();
+    pktcap__http_request req = get(url(&plain, "/long"));
+    pktcap__http_response resp;
+    int flag = 0;
+    struct canceller c = { &flag, 150 };
+    pthread_t t;
+    int64_t t0;
+    json_t *reqs;
+    (void)state;
+    req.method = "POST";
+    req.retry = PKTCAP__HTTP_RETRY_NEVER;
+    req.cancel = &flag;
+
+    /* during the transfer: within about a second (libcurl's progress callback) */
+    run_script(&plain, with_int(step(200), "delay_ms", 8000), NULL);
+    t0 = mono_ms();
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &c), 0);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_CANCELED);
+    pthread_join(t, NULL);
+    assert_true(mono_ms() - t0 < 2500);
+    assert_string_equal(message(), "get thing: canceled");
+    assert_int_equal(resp.status, 0);
+    assert_null(resp.body);
+
+    /* set before the call: nothing is sent */
+    run_script(&plain, step(200), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_CANCELED);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 0);
+    json_decref(reqs);
+
+    /* during a wait before a retry: at once */
+    flag = 0;
+    req.retry = PKTCAP__HTTP_RETRY_SAFE;
+    run_script(&plain, with_header(step(503), "Retry-After", "30"), step(200), NULL);
+    t0 = mono_ms();
+    assert_int_equal(pthread_create(&t, NULL, cancel_later, &c), 0);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_CANCELED);
+    pthread_join(t, NULL);
+    assert_true(mono_ms() - t0 < 1000);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 1);
+    json_decref(reqs);
+
+    /* a flag that stays 0 changes nothing */
+    flag = 0;
+    run_script(&plain, with_body(step(200), "done"), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    assert_string_equal(resp.body, "done");
+    pktcap__http_response_clear(&resp);
+    pktcap__http_free(h);
+}
+
+static void a_request_timeout_replaces_the_clients(void **state)
+{
+    pktcap__http *h = client();
+    pktcap__http_request req = get(url(&plain, "/sync"));
+    pktcap__http_response resp;
+    (void)state;
+    set(h, "timeout_ms", "200");
+    set(h, "retries", "0");
+    req.timeout_ms = 3000;
+    run_script(&plain, with_body(with_int(step(200), "delay_ms", 600), "finished"), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    assert_string_equal(resp.body, "finished");
+    pktcap__http_response_clear(&resp);
+    req.timeout_ms = 0;   /* the client's 200 ms */
+    run_script(&plain, with_int(step(200), "delay_ms", 600), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_TIMEOUT);
+    pktcap__http_free(h);
+}
+
+/* A login session as a backend makes one: login POSTs /login on the same
+ * client (the server sets the cookie), logout DELETEs it. */
+struct appliance {
+    pktcap__http *h;
+    int logins, logouts, fail_login;
+    const int *cancel_seen;
+};
+
+static int test_login(void *ctx, const int *cancel)
+{
+    struct appliance *a = ctx;
+    pktcap__http_request req = get(url(&plain, "/login"));
+    pktcap__http_response resp;
+    int rc;
+    a->cancel_seen = cancel;
+    if (a->fail_login)
+        return pktcap__error_set(PKTCAP_E_AUTH, "test login refused");
+    req.method = "POST";
+    req.body = "{\"login\":{\"username\":\"u\",\"password\":\"SECRET-PASSWORD\"}}";
+    req.body_len = strlen(req.body);
+    req.sensitive_body = 1;
+    req.cancel = cancel;
+    req.what = "log in";
+    if ((rc = pktcap__http_send(a->h, &req, &resp)) < 0)
+        return rc;
+    rc = resp.status == 200 ? 0 : pktcap__error_set(PKTCAP_E_AUTH, "login: HTTP %ld", resp.status);
+    pktcap__http_response_clear(&resp);
+    a->logins++;
+    return rc;
+}
+
+static void test_logout(void *ctx)
+{
+    struct appliance *a = ctx;
+    pktcap__http_request req = get(url(&plain, "/login"));
+    pktcap__http_response resp;
+    req.method = "DELETE";
+    if (pktcap__http_send(a->h, &req, &resp) == 0)
+        pktcap__http_response_clear(&resp);
+    a->logouts++;
+}
+
+static void a_login_session_logs_in_once_and_again_after_a_401(void **state)
+{
+    pktcap__http *h = client();
+    struct appliance app = { h, 0, 0, 0, NULL };
+    pktcap__auth *a = NULL;
+    pktcap__http_request req = get(url(&plain, "/diag"));
+    pktcap__http_response resp;
+    struct curl_slist *none = NULL;
+    int flag = 0;
+    json_t *reqs;
+    (void)state;
+    assert_int_equal(pktcap__http_enable_cookies(h), 0);
+    assert_int_equal(pktcap__auth_new_session(&a, test_login, test_logout, &app), 0);
+    assert_string_equal(pktcap__auth_kind(a), "login session");
+    assert_int_equal(pktcap__auth_logged_in(a), 0);
+    assert_int_equal(pktcap__auth_end_session(a), 0);   /* not logged in: no logout */
+    req.auth = a;
+    req.cancel = &flag;
+
+    /* first use logs in; the cookie goes with the request; the second request needs no login */
+    run_script(&plain, with_header(step(200), "Set-Cookie", "S=one; Path=/"), step(200), step(200),
+               NULL);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+        assert_int_equal(resp.status, 200);
+        pktcap__http_response_clear(&resp);
+    }
+    assert_int_equal(app.logins, 1);
+    assert_true(app.cancel_seen == &flag);   /* the login is cancelled with the request */
+    assert_int_equal(pktcap__auth_fetches(a), 1);
+    assert_int_equal(pktcap__auth_logged_in(a), 1);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 3);
+    assert_string_equal(rfield(reqs, 0, "path"), "/login");
+    assert_null(rheader(reqs, 0, "Authorization"));
+    assert_string_equal(rheader(reqs, 1, "Cookie"), "S=one");
+    assert_string_equal(rheader(reqs, 2, "Cookie"), "S=one");
+    json_decref(reqs);
+
+    /* the session expired: one new login, the request repeated with the new cookie */
+    run_script(&plain, step(401), with_header(step(200), "Set-Cookie", "S=two; Path=/"),
+               with_body(step(200), "ok"), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.attempts, 2);
+    assert_string_equal(resp.body, "ok");
+    pktcap__http_response_clear(&resp);
+    assert_int_equal(app.logins, 2);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 3);
+    assert_string_equal(rfield(reqs, 1, "path"), "/login");
+    assert_string_equal(rheader(reqs, 2, "Cookie"), "S=two");
+    json_decref(reqs);
+    assert_logged(PKTCAP_LOG_INFO, "get thing: HTTP 401, trying again after logging in again", 1);
+
+    /* a second 401 is final: the caller reports it */
+    run_script(&plain, step(401), step(200), step(401), step(200), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    assert_int_equal(resp.status, 401);
+    assert_int_equal(resp.attempts, 2);
+    pktcap__http_response_clear(&resp);
+    assert_int_equal(app.logins, 3);
+
+    /* a refused login is the call's error; nothing else is sent */
+    assert_int_equal(pktcap__auth_invalidate(a, NULL), 1);
+    app.fail_login = 1;
+    run_script(&plain, step(200), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_AUTH);
+    assert_string_equal(message(), "test login refused");
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 0);
+    json_decref(reqs);
+    app.fail_login = 0;
+
+    /* apply() alone logs in (a backend checking its credentials early); end_session logs out once */
+    run_script(&plain, step(200), step(200), NULL);
+    assert_int_equal(pktcap__auth_apply(a, NULL, &none), 0);
+    assert_null(none);   /* a cookie session adds no header */
+    assert_int_equal(pktcap__auth_end_session(a), 1);
+    assert_int_equal(pktcap__auth_end_session(a), 0);
+    assert_int_equal(app.logouts, 1);
+    reqs = recorded(&plain);
+    assert_string_equal(rfield(reqs, 1, "method"), "DELETE");
+    json_decref(reqs);
+    for (size_t i = 0; i < book.n; i++)
+        if (strstr(book.lines[i], "SECRET"))
+            fail_msg("a secret was logged: %s", book.lines[i]);
+    pktcap__auth_free(a);
+    pktcap__http_free(h);
+}
+
 /* ---- downloads ------------------------------------------------------------------------- */
 
 static char tmpdir[64];
@@ -1656,6 +1934,10 @@ int main(void)
         T(a_401_fetches_a_new_token_once),
         T(two_threads_can_use_one_client),
         T(nothing_secret_is_ever_logged),
+        T(cookies_are_kept_and_sent_back_only_when_enabled),
+        T(a_request_is_cancelled_from_another_thread),
+        T(a_request_timeout_replaces_the_clients),
+        T(a_login_session_logs_in_once_and_again_after_a_401),
         D(a_capture_downloads_into_memory_and_into_a_file),
         D(every_capture_magic_is_recognised),
         D(a_cut_transfer_resumes_with_range),

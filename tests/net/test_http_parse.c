@@ -362,6 +362,36 @@ static void client_options_are_checked_and_unknown_keys_passed_on(void **state)
     rmdir(dir);
 }
 
+static void loopback_hosts_are_recognised(void **state)
+{
+    (void)state;
+    assert_true(pktcap__http_is_loopback("127.0.0.1"));
+    assert_true(pktcap__http_is_loopback("127.1.2.3"));
+    assert_true(pktcap__http_is_loopback("localhost"));
+    assert_true(pktcap__http_is_loopback("LOCALHOST"));
+    assert_true(pktcap__http_is_loopback("[::1]"));
+    assert_false(pktcap__http_is_loopback("::1"));            /* libcurl gives IPv6 hosts bracketed */
+    assert_false(pktcap__http_is_loopback("10.0.0.1"));
+    assert_false(pktcap__http_is_loopback("128.0.0.1"));
+    assert_false(pktcap__http_is_loopback("localhost.example.com"));
+    assert_false(pktcap__http_is_loopback("[::2]"));
+    assert_false(pktcap__http_is_loopback(""));
+    assert_false(pktcap__http_is_loopback(NULL));
+}
+
+static void cookies_can_be_enabled_and_cleared_without_a_request(void **state)
+{
+    pktcap__http *h = NULL;
+    (void)state;
+    assert_int_equal(pktcap__http_new(&h, NULL), 0);
+    assert_int_equal(pktcap__http_clear_cookies(h), 0);   /* nothing to clear */
+    assert_int_equal(pktcap__http_enable_cookies(h), 0);
+    assert_int_equal(pktcap__http_clear_cookies(h), 0);
+    pktcap__http_free(h);
+    assert_int_equal(pktcap__http_enable_cookies(NULL), PKTCAP_E_INVAL);
+    assert_int_equal(pktcap__http_clear_cookies(NULL), PKTCAP_E_INVAL);
+}
+
 static void every_allocation_failure_in_making_a_client_is_reported(void **state)
 {
     pktcap__http *h = NULL;
@@ -404,6 +434,8 @@ int main(void)
         cmocka_unit_test(status_messages_carry_provider_text_request_id_and_attempts),
         cmocka_unit_test(a_given_code_overrides_the_mapping),
         cmocka_unit_test(client_options_are_checked_and_unknown_keys_passed_on),
+        cmocka_unit_test(loopback_hosts_are_recognised),
+        cmocka_unit_test(cookies_can_be_enabled_and_cleared_without_a_request),
         cmocka_unit_test(every_allocation_failure_in_making_a_client_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,7 +44,7 @@ static void test_unknown_scheme(void **state)
     assert_int_equal(pktcap_provider_open(&p, "gcp://project/zone"), PKTCAP_E_NOTSUP);
     assert_null(p);
     assert_message_has("\"gcp:\"");
-    assert_message_has("supported: local:, azure:)");
+    assert_message_has("supported: local:, azure:, cloudflare:, sdwan:)");
     assert_int_equal(pktcap_provider_open(&p, "eth0"), PKTCAP_E_NOTSUP);
     assert_message_has("local:");
     assert_int_equal(pktcap_provider_open(&p, NULL), PKTCAP_E_INVAL);
@@ -73,6 +73,31 @@ static void test_local_provider(void **state)
     assert_int_equal(pktcap_provider_set(p, "nosuch", "1"), PKTCAP_E_INVAL);
     assert_message_has("nosuch");
     assert_int_equal(pktcap_provider_set(p, "promisc", "maybe"), PKTCAP_E_INVAL);
+    {
+        /* No provider-specific operations, no provider summaries. */
+        char *result = (char *)0x1;
+        pktcap_session *s;
+        pktcap_summary sum;
+        assert_int_equal(pktcap_provider_call(&result, p, "ownership_list", NULL), PKTCAP_E_NOTSUP);
+        assert_string_equal(pktcap_error_message(pktcap_error_last()),
+                            "the local provider has no operation \"ownership_list\" (it has none)");
+        assert_ptr_equal(result, (char *)0x1);
+        assert_int_equal(pktcap_provider_call(&result, p, NULL, NULL), PKTCAP_E_INVAL);
+        assert_int_equal(pktcap_session_new(&s, p, "sum"), 0);
+        assert_int_equal(pktcap_session_summary_count(s), 0);
+        assert_int_equal(pktcap_session_summary_count(NULL), 0);
+        memset(&sum, 0, sizeof sum);
+        sum.struct_size = sizeof sum;
+        assert_int_equal(pktcap_session_summary(&sum, s, 0), PKTCAP_E_END);
+        sum.struct_size = 8;
+        assert_int_equal(pktcap_session_summary(&sum, s, 0), PKTCAP_E_INVAL);
+        assert_message_has("struct_size 8 is smaller than");
+        assert_string_equal(pktcap_session_target(s), "");
+        assert_int_equal(pktcap_session_set_target(s, "lo"), 0);
+        assert_string_equal(pktcap_session_target(s), "lo");
+        assert_null(pktcap_session_target(NULL));
+        pktcap_session_free(s);
+    }
     pktcap_provider_close(p);
     pktcap_provider_close(NULL);
 

@@ -189,6 +189,9 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_session_set_progress_callback": (c_int, [c_void_p, PROGRESS_CB, c_void_p]),
     "pktcap_session_details": (c_int, [P(c_void_p), c_void_p]),
     "pktcap_session_target": (ctypes.c_char_p, [c_void_p]),
+    "pktcap_provider_call": (c_int, [P(c_void_p), c_void_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "pktcap_session_summary_count": (c_size_t, [c_void_p]),
+    "pktcap_session_summary": (c_int, [P(SummaryStruct), c_void_p, c_size_t]),
     # session.h: sessions
     "pktcap_session_new": (c_int, [P(c_void_p), c_void_p, c_char_p]),
     "pktcap_session_open": (c_int, [P(c_void_p), c_void_p, c_char_p]),

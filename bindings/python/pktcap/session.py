@@ -80,6 +80,7 @@ class Capability(enum.IntFlag):
     FETCH = 1 << 10
     PACKET_CALLBACK = 1 << 11
     MULTI_TARGET = 1 << 12
+    SUMMARIES = 1 << 13
 
 
 class TargetFlag(enum.IntFlag):
@@ -232,6 +233,14 @@ class Provider(Handle):
         ptr = ctypes.c_void_p()
         errors.check(lib.pktcap_session_open(ctypes.byref(ptr), self._handle(), encode(id)))
         return Session._wrap(self, ptr)
+
+    def call(self, operation: str, **arguments: Any) -> Any:
+        """Run a provider-specific operation (e.g. Cloudflare's
+        ``ownership_add``) with keyword arguments; return its JSON result as
+        Python values. ``NotSupportedError`` for an operation the provider lacks."""
+        args = json.dumps(arguments).encode() if arguments else None
+        return json.loads(_take_string(lib.pktcap_provider_call, self._handle(), encode(operation),
+                                       args))
 
     def on_log(self, callback: Optional[Callable[[LogLevel, str], Any]],
                level: Union[LogLevel, int] = LogLevel.INFO) -> None:
@@ -575,6 +584,18 @@ class Session(Handle):
     def delete(self) -> None:
         """Delete the session and its result at the provider."""
         errors.check(lib.pktcap_session_delete(self._handle()))
+
+    def summaries(self) -> List[Summary]:
+        """The packet summaries the provider returned with the finished session
+        (providers with ``Capability.SUMMARIES``; otherwise empty)."""
+        h = self._handle()
+        out = []
+        for i in range(lib.pktcap_session_summary_count(h)):
+            st = SummaryStruct()
+            st.struct_size = ctypes.sizeof(SummaryStruct)
+            errors.check(lib.pktcap_session_summary(ctypes.byref(st), h, i))
+            out.append(Summary(st))
+        return out
 
     def details(self) -> dict:
         """Everything known about the session as a dict: ``provider``, ``name``,

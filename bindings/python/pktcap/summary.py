@@ -31,6 +31,7 @@ class SummaryFlag(enum.IntFlag):
     HAS_PORTS = 1 << 6
     HAS_ICMP = 1 << 7
     ARP = 1 << 8
+    NO_TCP_FLAGS = 1 << 9
 
 
 def _mac(raw: ctypes.Array) -> str:
@@ -151,7 +152,12 @@ class Summary:
         return self._s.icmp_code if self._s.flags & SummaryFlag.HAS_ICMP else None
 
     @property
-    def tcp_flags(self) -> int:
+    def tcp_flags(self) -> Optional[int]:
+        """The TCP flags byte; None when not TCP or when the source did not say
+        (a provider's summary with ``SummaryFlag.NO_TCP_FLAGS``)."""
+        if self._s.flags & SummaryFlag.NO_TCP_FLAGS or self.protocol != "TCP" \
+                or not self._s.flags & SummaryFlag.HAS_PORTS:
+            return None
         return self._s.tcp_flags
 
     @property
