@@ -28,7 +28,7 @@ import urllib.parse
 import uuid
 from xml.sax.saxutils import escape as xml_escape
 
-from emulator import Emulator, Response, http_date
+from emulator import Emulator, Response, http_date, parse_range
 
 __all__ = ["AzureEmulator", "ARM_AUDIENCE", "STORAGE_AUDIENCE"]
 
@@ -959,7 +959,7 @@ class AzureEmulator(Emulator):
         if req.headers.get("If-None-Match", "").strip() in ("*", etag):
             return Response(304, headers)
         spec = req.headers.get("x-ms-range") or req.headers.get("Range")
-        span = _parse_range(spec, len(data)) if spec else None
+        span = parse_range(spec, len(data)) if spec else None
         if span == "unsatisfiable":
             self._storage_fail(416, "InvalidRange", "The range specified is invalid for the "
                                "current size of the resource.",
@@ -1029,23 +1029,6 @@ def _storage_xml(code, message, request_id, extra=None):
         parts.append("<%s>%s</%s>" % (name, xml_escape(value), name))
     parts.append("</Error>")
     return "".join(parts).encode("utf-8")
-
-
-def _parse_range(spec, total):
-    """``bytes=N-``, ``bytes=N-M`` or ``bytes=-K`` → (first, last); "unsatisfiable"; None to ignore."""
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", spec)
-    if match is None or match.group(1) == match.group(2) == "":
-        return None
-    if match.group(1) == "":
-        length = int(match.group(2))
-        return (max(total - length, 0), total - 1) if length and total else "unsatisfiable"
-    first = int(match.group(1))
-    last = int(match.group(2)) if match.group(2) else total - 1
-    if first >= total:
-        return "unsatisfiable"
-    if last < first:
-        return None
-    return first, min(last, total - 1)
 
 
 def _integer(obj, field, low, high, default, path, bad):

@@ -32,8 +32,7 @@ import secrets
 import time
 import urllib.parse
 
-from azure import _parse_range  # the byte-range parser the Blob emulator uses
-from emulator import Emulator, Response
+from emulator import Emulator, Response, parse_range
 
 __all__ = [
     "CloudflareEmulator", "envelope", "STATUSES", "FAIL_COLO", "FAIL_SOURCE_ADDRESS",
@@ -678,7 +677,7 @@ class CloudflareEmulator(Emulator):
         headers = [("Content-Type", PCAP_CONTENT_TYPE), ("Accept-Ranges", "bytes"),
                    ("Content-Disposition", 'attachment; filename="pcap_%s.pcap"' % cap.id)]
         spec = req.headers.get("Range")
-        span = _parse_range(spec, len(data)) if spec else None
+        span = parse_range(spec, len(data)) if spec else None
         if span == "unsatisfiable":
             self._fail(416, E_RANGE, "Requested range not satisfiable: the file has %d bytes"
                        % len(data), headers=[("Content-Range", "bytes */%d" % len(data))])

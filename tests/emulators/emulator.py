@@ -559,6 +559,23 @@ class Emulator:
         return resp
 
 
+def parse_range(spec, total):
+    """``bytes=N-``, ``bytes=N-M`` or ``bytes=-K`` → (first, last); "unsatisfiable"; None to ignore."""
+    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", spec)
+    if match is None or match.group(1) == match.group(2) == "":
+        return None
+    if match.group(1) == "":
+        length = int(match.group(2))
+        return (max(total - length, 0), total - 1) if length and total else "unsatisfiable"
+    first = int(match.group(1))
+    last = int(match.group(2)) if match.group(2) else total - 1
+    if first >= total:
+        return "unsatisfiable"
+    if last < first:
+        return None
+    return first, min(last, total - 1)
+
+
 def make_cert(directory):
     """Make a self-signed certificate for 127.0.0.1 / localhost in *directory*.
 

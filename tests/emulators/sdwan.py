@@ -24,8 +24,7 @@ import secrets
 import struct
 import time
 
-from azure import _parse_range  # the byte-range parser the Blob emulator uses
-from emulator import Emulator, Response
+from emulator import Emulator, Response, parse_range
 
 __all__ = [
     "SdwanEmulator", "SESSION_COOKIE", "NS_COOKIE", "SUMMARY_FIELDS", "DURATIONS",
@@ -420,7 +419,7 @@ class SdwanEmulator(Emulator):
             response.cut_after = min(len(data), _OVERRIDE_SENT)
             return response
         spec = req.headers.get("Range")
-        span = _parse_range(spec, len(data)) if spec else None
+        span = parse_range(spec, len(data)) if spec else None
         if span == "unsatisfiable":
             self._fail(416, E_RANGE,
                        "The requested range '%s' is not satisfiable: the file has %d bytes"
