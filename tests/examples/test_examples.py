@@ -29,6 +29,8 @@ TIMEOUT = 60   # seconds, for any one program run
 
 sys.path.insert(0, str(SOURCE / "tests" / "emulators"))
 from azure import AzureEmulator  # noqa: E402
+from cloudflare import CloudflareEmulator  # noqa: E402
+from sdwan import SUMMARY_FIELDS, SdwanEmulator  # noqa: E402
 
 
 def clean_env(**extra):
@@ -96,6 +98,8 @@ def impl(request):
     ("convert_rotate", "IN OUTPATTERN BYTES"),
     ("local_capture", "IFACE FILTER SECONDS OUT"),
     ("azure_capture", "WATCHER_URI VM_ID STORAGE_ACCOUNT_ID OUT"),
+    ("cloudflare_capture", "PROVIDER_URI SECONDS PACKETS OUT"),
+    ("sdwan_capture", "PROVIDER_URI INTERFACES SECONDS [OUT]"),
 ])
 def test_without_arguments_prints_usage_and_fails(impl, name, usage):
     proc = run_example(impl, name)
@@ -345,4 +349,145 @@ def test_azure_capture_reports_refused_credentials(impl, emu, monkeypatch, tmp_p
     assert proc.stderr.startswith("azure_capture: ") and "AADSTS7000215" in proc.stderr
     assert "(PKTCAP_E_AUTH)" in proc.stderr and "not-the-secret" not in proc.stderr
     assert emu.requests(route="create") == []
+    assert not out.exists()
+
+
+# --- cloudflare_capture --------------------------------------------------------
+
+CLOUDFLARE_CREDENTIALS = ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_KEY")
+
+
+@pytest.fixture
+def cf_emu(blob, monkeypatch):
+    with CloudflareEmulator(time_scale=0.01, capture_bytes=blob) as e:
+        for name in CLOUDFLARE_CREDENTIALS:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", e.api_token)
+        yield e
+        assert e.errors == []
+
+
+def cloudflare_uri(emu):
+    return f"{emu.provider_uri()}?endpoint={emu.endpoint}&poll_interval_ms=20"
+
+
+def test_cloudflare_capture_creates_waits_and_fetches(impl, cf_emu, blob, tmp_path):
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "edge.pcap"
+    proc = run_example(impl, "cloudflare_capture", cloudflare_uri(cf_emu), 10, 100, out)
+    assert proc.returncode == 0, proc.stderr
+    first = re.match(r"started (pktcap-\d{8}-\d{6}-1) \(capture ([0-9a-f]{32})\)\n", proc.stdout)
+    assert first, proc.stdout
+    name, pcap_id = first.groups()
+    assert proc.stdout == (f"started {name} (capture {pcap_id})\n"
+                           "ended: COMPLETE (time or packet limit)\n"
+                           f"fetched to {out}\n"
+                           "packets captured: 601\n")       # afs.pcap's packets, counted
+    # Progress: the percentage each time it changes, up to 100.
+    percents = [int(m) for m in re.findall(r"^fetching: (\d+)%$", proc.stderr, re.M)]
+    assert proc.stderr == "".join(f"fetching: {p}%\n" for p in percents)
+    assert percents == sorted(set(percents)) and percents[-1] == 100
+    # The file is the emulator's, byte for byte, and nothing else was left.
+    assert out.read_bytes() == blob
+    assert rotated(out.parent) == [str(out)]
+    assert cf_emu.pcap(pcap_id)["status"] == "success"
+    (create,) = cf_emu.requests(route="create")
+    assert create.json() == {"type": "simple", "system": "magic-transit", "time_limit": 10,
+                             "packet_limit": 100}
+    assert create.headers["Authorization"] == "Bearer " + cf_emu.api_token
+    assert len(cf_emu.requests(route="download")) == 1
+
+
+def test_cloudflare_capture_reports_a_refused_token(impl, cf_emu, monkeypatch, tmp_path):
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-the-token-0123456789")
+    out = tmp_path / "edge.pcap"
+    proc = run_example(impl, "cloudflare_capture", cloudflare_uri(cf_emu), 10, 100, out)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr.startswith("cloudflare_capture: ") and "10000" in proc.stderr
+    assert "(PKTCAP_E_AUTH)" in proc.stderr, proc.stderr
+    assert "not-the-token" not in proc.stderr
+    assert cf_emu.requests(route="download") == []
+    assert not out.exists()
+
+
+# --- sdwan_capture -------------------------------------------------------------
+
+@pytest.fixture
+def appliance_file(tmp_path):
+    """The capture the SD-WAN emulator serves: a corpus file as pktcap writes
+    pcapng. DNS over UDP, 42 packets: everything its summary lines show is in
+    the appliance's rows (which carry no TCP flags, ICMP types, VLANs or
+    fragment flags)."""
+    out = tmp_path / "appliance.pcapng"
+    cli("convert", "--format", "pcapng", CORPUS / "tcpdump" / "edns-opts.pcap", out)
+    return out
+
+
+def appliance_rows(path):
+    """The appliance's summary rows of PATH: `pktcap summary --format json`'s
+    SD-WAN fields, every value a string (absent ones empty), as the appliance
+    sends them."""
+    rows = []
+    for line in cli("summary", "--format", "json", path).stdout.splitlines():
+        record = json.loads(line)
+        rows.append({k: "" if record[k] is None else str(record[k]) for k in SUMMARY_FIELDS})
+    return rows
+
+
+@pytest.fixture
+def sd_emu(appliance_file, monkeypatch):
+    with SdwanEmulator(time_scale=0.01, capture_bytes=appliance_file.read_bytes(),
+                       summary_rows=appliance_rows(appliance_file)) as e:
+        monkeypatch.setenv("PKTCAP_SDWAN_USER", e.username)
+        monkeypatch.setenv("PKTCAP_SDWAN_PASSWORD", e.password)
+        yield e
+        assert e.errors == []
+
+
+def test_sdwan_capture_prints_the_summaries_and_fetches(impl, sd_emu, appliance_file, tmp_path):
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "wan.pcapng"
+    proc = run_example(impl, "sdwan_capture", sd_emu.provider_uri(), "MGMT--1", 5, out)
+    assert proc.returncode == 0, proc.stderr
+    name = re.match(r"started (pktcap-\d{8}-\d{6}-1)\n", proc.stdout)
+    assert name, proc.stdout
+    # The appliance's rows, printed exactly as pktcap summary prints the file
+    # they describe.
+    lines = cli("summary", appliance_file).stdout
+    assert len(lines.splitlines()) == 42
+    assert proc.stdout == (f"started {name.group(1)}\n"
+                           "ended: COMPLETE (time limit)\n"
+                           + lines +
+                           "42 packets\n"
+                           f"fetched to {out}\n")
+    percents = [int(m) for m in re.findall(r"^fetching: (\d+)%$", proc.stderr, re.M)]
+    assert proc.stderr == "".join(f"fetching: {p}%\n" for p in percents)
+    assert percents == sorted(set(percents)) and percents[-1] == 100
+    assert out.read_bytes() == appliance_file.read_bytes()
+    assert rotated(out.parent) == [str(out)]
+    assert sd_emu.captures == [{"packet_capture": {"interface": "MGMT--1", "duration": 5,
+                                                   "filter_str": "", "max_packets": "MAX"}}]
+
+
+def test_sdwan_capture_without_out_only_prints(impl, sd_emu, appliance_file):
+    proc = run_example(impl, "sdwan_capture", sd_emu.provider_uri(), "MGMT", 5)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    started, ended, *lines, total = proc.stdout.splitlines(keepends=True)
+    assert re.fullmatch(r"started pktcap-\d{8}-\d{6}-1\n", started)
+    assert ended == "ended: COMPLETE (time limit)\n"
+    assert "".join(lines) == cli("summary", appliance_file).stdout
+    assert total == "42 packets\n"
+    assert sd_emu.requests(route="download") == []
+
+
+def test_sdwan_capture_reports_a_refused_password(impl, sd_emu, monkeypatch, tmp_path):
+    monkeypatch.setenv("PKTCAP_SDWAN_PASSWORD", "not-the-password")
+    out = tmp_path / "wan.pcapng"
+    proc = run_example(impl, "sdwan_capture", sd_emu.provider_uri(), "MGMT", 5, out)
+    assert (proc.returncode, proc.stdout) == (1, "")
+    assert proc.stderr.startswith("sdwan_capture: ") and "HTTP 401" in proc.stderr
+    assert "(PKTCAP_E_AUTH)" in proc.stderr, proc.stderr
+    assert "not-the-password" not in proc.stderr
+    assert sd_emu.captures == []
     assert not out.exists()
