@@ -1266,10 +1266,7 @@ static int azure_provider_set(pktcap_provider *p, const char *key, const char *v
     /* Credentials: any change makes them again at the next request. Values
      * are secrets or identifiers; neither is echoed in a message. */
     {
-        static const struct {
-            const char *key;
-            size_t offset;
-        } creds[] = {
+        static const pktcap__credential_option creds[] = {
             { "tenant_id", offsetof(azure_provider, tenant_id) },
             { "client_id", offsetof(azure_provider, client_id) },
             { "client_secret", offsetof(azure_provider, client_secret) },
@@ -1278,17 +1275,12 @@ static int azure_provider_set(pktcap_provider *p, const char *key, const char *v
             { "managed_identity_client_id", offsetof(azure_provider, mi_client_id) },
             { "managed_identity_resource_id", offsetof(azure_provider, mi_resource_id) },
         };
-        for (i = 0; i < sizeof creds / sizeof creds[0]; i++) {
-            if (strcmp(key, creds[i].key) == 0) {
-                if (pktcap__has_control(value))
-                    return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control character",
-                                             what);
-                rc = pktcap__set_string((char **)((char *)ap + creds[i].offset), value);
-                if (rc == 0)
-                    forget_auth(ap);
-                return rc;
-            }
-        }
+        rc = pktcap__set_credential_option(ap, creds, sizeof creds / sizeof creds[0], key,
+                                           value, what);
+        if (rc > 0)
+            forget_auth(ap);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
     }
     return pktcap__error_set(PKTCAP_E_INVAL, "unknown azure provider option \"%.60s\" "
                              "(known: %s)", key, provider_keys);

@@ -828,26 +828,17 @@ static int cf_provider_set(pktcap_provider *p, const char *key, const char *valu
         return 0;
     }
     {
-        static const struct {
-            const char *key;
-            size_t offset;
-        } creds[] = {
+        static const pktcap__credential_option creds[] = {
             { "api_token", offsetof(cf_provider, api_token) },
             { "email", offsetof(cf_provider, email) },
             { "api_key", offsetof(cf_provider, api_key) },
         };
-        for (i = 0; i < sizeof creds / sizeof creds[0]; i++) {
-            if (strcmp(key, creds[i].key) == 0) {
-                /* Secrets: never echoed. */
-                if (pktcap__has_control(value))
-                    return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control character",
-                                             what);
-                rc = pktcap__set_string((char **)((char *)cp + creds[i].offset), value);
-                if (rc == 0)
-                    forget_auth(cp);
-                return rc;
-            }
-        }
+        rc = pktcap__set_credential_option(cp, creds, sizeof creds / sizeof creds[0], key,
+                                           value, what);
+        if (rc > 0)
+            forget_auth(cp);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
     }
     return pktcap__error_set(PKTCAP_E_INVAL, "unknown cloudflare provider option \"%.60s\" "
                              "(known: %s)", key, provider_keys);

@@ -2,6 +2,7 @@
 #include "backends/remote.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <pktcap/file.h>
 
@@ -30,6 +31,26 @@ int pktcap__has_control(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 1;
     return 0;
+}
+
+int pktcap__set_credential_option(void *base, const pktcap__credential_option *options,
+                                  size_t count, const char *key, const char *value,
+                                  const char *what)
+{
+    size_t i;
+    char **field, *copy = NULL;
+    for (i = 0; i < count && strcmp(key, options[i].key) != 0; i++)
+        ;
+    if (i == count)
+        return 0;
+    if (pktcap__has_control(value))
+        return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control character", what);
+    if (*value && !(copy = pktcap__strdup(value)))
+        return PKTCAP_E_NOMEM;
+    field = (char **)((char *)base + options[i].offset);
+    pktcap__free_secret(*field);
+    *field = copy;
+    return 1;
 }
 
 json_t *pktcap__body_json(const pktcap__http_response *resp)

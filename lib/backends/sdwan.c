@@ -156,15 +156,6 @@ typedef struct sdwan_session {
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-/* Frees a string that held a credential, wiping it first. */
-static void free_secret(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        pktcap__free(s);
-    }
-}
-
 /* "{scheme}://{authority}/sdwan/nitro/{resource}" (allocated) or NULL (NOMEM). */
 static char *nitro_url(const sdwan_provider *sp, const char *resource)
 {
@@ -333,7 +324,7 @@ static int sdwan_login(void *ctx, const int *cancel)
         pktcap__http_response_clear(&resp);
         break;
     }
-    free_secret(text);
+    pktcap__free_secret(text);
     pktcap__free(url);
     return rc;
 }
@@ -410,24 +401,20 @@ static int sdwan_provider_set(pktcap_provider *p, const char *key, const char *v
     }
     if (strcmp(key, "capture_margin_ms") == 0)
         return pktcap__parse_u64(&sp->capture_margin_ms, what, value, 0, MAX_CAPTURE_MARGIN_MS);
-    if (strcmp(key, "username") == 0 || strcmp(key, "password") == 0) {
-        char **field = key[0] == 'u' ? &sp->username : &sp->password;
+    {
+        static const pktcap__credential_option creds[] = {
+            { "username", offsetof(sdwan_provider, username) },
+            { "password", offsetof(sdwan_provider, password) },
+        };
         /* Values are secrets or identifiers: never echoed in a message. */
-        if (pktcap__has_control(value))
-            return pktcap__error_set(PKTCAP_E_INVAL, "%s holds a control character", what);
-        if (!*value)
+        if ((strcmp(key, "username") == 0 || strcmp(key, "password") == 0) && !*value)
             return pktcap__error_set(PKTCAP_E_INVAL, "%s is empty", what);
-        if (key[0] == 'p') {
-            char *copy = pktcap__strdup(value);
-            if (!copy)
-                return PKTCAP_E_NOMEM;
-            free_secret(*field);
-            *field = copy;
-        } else if ((rc = pktcap__set_string(field, value)) < 0) {
-            return rc;
-        }
-        pktcap__auth_invalidate(sp->auth, NULL);   /* log in again, as the new user */
-        return 0;
+        rc = pktcap__set_credential_option(sp, creds, sizeof creds / sizeof creds[0], key, value,
+                                           what);
+        if (rc > 0)
+            pktcap__auth_invalidate(sp->auth, NULL);   /* log in again, as the new user */
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
     }
     return pktcap__error_set(PKTCAP_E_INVAL, "unknown sdwan provider option \"%.60s\" "
                              "(known: %s)", key, provider_keys);
@@ -446,7 +433,7 @@ static void sdwan_provider_close(pktcap_provider *p)
     pktcap__free(sp->authority);
     pktcap__free(sp->host);
     pktcap__free(sp->username);
-    free_secret(sp->password);
+    pktcap__free_secret(sp->password);
     pthread_mutex_destroy(&sp->lock);
     pktcap__free(sp);
     p->impl = NULL;

@@ -90,3 +90,11 @@ void pktcap__free(void *ptr)
 {
     free(ptr);
 }
+
+void pktcap__free_secret(char *s)
+{
+    if (s) {
+        memset(s, 0, strlen(s));
+        free(s);
+    }
+}

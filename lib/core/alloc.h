@@ -20,6 +20,9 @@ void *pktcap__grow(void *items, size_t *alloc, size_t count, size_t size);
 char *pktcap__strdup(const char *s);
 char *pktcap__strndup(const char *s, size_t n);
 void pktcap__free(void *ptr);
+/* Frees a string that held a secret (password, client secret, token),
+ * overwriting it first so it does not linger in freed memory. NULL is fine. */
+void pktcap__free_secret(char *s);
 
 /* Testing: make the nth allocation counted from now fail (1 = the next one);
  * 0 turns injection off. Returns how many allocations were made since the

@@ -381,11 +381,7 @@ static int fetch_entra(pktcap__auth *a, cached_token *t)
 out:
     pktcap__strbuf_free(&url);
     pktcap__strbuf_free(&form);
-    if (f) {
-        /* the form holds the client secret: do not leave it in freed memory */
-        memset(f, 0, strlen(f));
-        pktcap__free(f);
-    }
+    pktcap__free_secret(f);   /* the form holds the client secret */
     pktcap__free(u);
     pktcap__free(scope);
     return rc;
@@ -533,32 +529,23 @@ unsigned long pktcap__auth_fetches(const pktcap__auth *a)
     return a ? a->fetches : 0;
 }
 
-/* Frees a string that held a credential, wiping it first. */
-static void free_secret(char *s)
-{
-    if (s) {
-        memset(s, 0, strlen(s));
-        pktcap__free(s);
-    }
-}
-
 void pktcap__auth_free(pktcap__auth *a)
 {
     size_t i;
     if (!a)
         return;
     for (i = 0; i < a->nlines; i++)
-        free_secret(a->lines[i]);
+        pktcap__free_secret(a->lines[i]);
     pktcap__free(a->lines);
     for (i = 0; i < a->ntokens; i++) {
         pktcap__free(a->tokens[i].scope);
-        free_secret(a->tokens[i].header);
+        pktcap__free_secret(a->tokens[i].header);
     }
     pktcap__free(a->tokens);
     pktcap__free(a->authority);
     pktcap__free(a->tenant);
     pktcap__free(a->client_id);
-    free_secret(a->secret);
+    pktcap__free_secret(a->secret);
     pktcap__free(a->endpoint);
     pktcap__free(a->mi_client_id);
     pktcap__free(a->mi_res_id);
