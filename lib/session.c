@@ -278,11 +278,34 @@ void pktcap__session_fail(pktcap_session *s, const char *native_status)
 void pktcap__session_stat_add(pktcap_session *s, int stat, uint64_t n)
 {
     __atomic_add_fetch(&s->stats[stat], n, __ATOMIC_RELAXED);
+    __atomic_or_fetch(&s->stats_known, 1u << stat, __ATOMIC_RELAXED);
 }
 
 void pktcap__session_stat_set(pktcap_session *s, int stat, uint64_t value)
 {
     __atomic_store_n(&s->stats[stat], value, __ATOMIC_RELAXED);
+    __atomic_or_fetch(&s->stats_known, 1u << stat, __ATOMIC_RELAXED);
+}
+
+void pktcap__session_stats_known(pktcap_session *s, uint32_t mask)
+{
+    __atomic_or_fetch(&s->stats_known, mask, __ATOMIC_RELAXED);
+}
+
+PKTCAP_API int pktcap_session_stat_known(const pktcap_session *s, int stat)
+{
+    if (!s)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_stat_known: session is NULL");
+    if (stat < 0 || stat > PKTCAP_STAT_ELAPSED_MS)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_session_stat_known: unknown "
+                                 "statistic %d (0 to %d)", stat, PKTCAP_STAT_ELAPSED_MS);
+    if (stat == PKTCAP_STAT_ELAPSED_MS) {
+        pthread_mutex_lock((pthread_mutex_t *)&s->lock);
+        int started = s->started_ms != 0;
+        pthread_mutex_unlock((pthread_mutex_t *)&s->lock);
+        return started;
+    }
+    return (__atomic_load_n(&s->stats_known, __ATOMIC_RELAXED) >> stat) & 1u;
 }
 
 PKTCAP_API int pktcap_session_state(const pktcap_session *s)
@@ -442,7 +465,9 @@ PKTCAP_API int pktcap_session_details(char **json, const pktcap_session *s)
         return pktcap__error_set(PKTCAP_E_NOMEM, "out of memory describing a session");
     }
     for (i = 0; rc == 0 && i <= PKTCAP_STAT_ELAPSED_MS; i++)
-        rc = put(stats, stat_names[i], json_integer((json_int_t)pktcap_session_stat(s, i)));
+        rc = put(stats, stat_names[i],
+                 pktcap_session_stat_known(s, i) == 1
+                     ? json_integer((json_int_t)pktcap_session_stat(s, i)) : json_null());
     pthread_mutex_lock((pthread_mutex_t *)&s->lock);
     if (s->details)
         native = json_loads(s->details, JSON_DECODE_ANY, NULL);

@@ -85,8 +85,36 @@ struct pktcap_session;
 
 /* Fetches a session's result into `uri` (a path or storage URI), with a
  * progress bar when stderr is a terminal, and reports where it went;
- * `what` names the step in an error message. Returns a CLI_* status. */
-int cli_fetch(struct pktcap_session *s, const char *uri, const char *what);
+ * `what` names the step in an error message. With `fetched`, the storage
+ * target is handed over on success (the caller lists its files, then frees
+ * it). Returns a CLI_* status. */
+int cli_fetch(struct pktcap_session *s, const char *uri, const char *what,
+              struct pktcap_storage **fetched);
+
+/* How often the status line of a wait is redrawn. */
+#define CLI_STATUS_INTERVAL_MS 250
+
+/* A statistic as text: its value, or "unknown" when the provider does not
+ * report it (pktcap_session_stat_known()). */
+void cli_stat_text(char *buf, size_t size, const struct pktcap_session *s, int stat);
+
+/* The one-line status of a session followed on a terminal: "T: STATE
+ * (native status), N packets, N bytes, N dropped, N if-dropped, S s" with
+ * only the statistics the provider reports, and "waiting S s" (from
+ * `waited_us`) while it has not been seen running. */
+void cli_status_line(char *buf, size_t size, const struct pktcap_session *s, const char *target,
+                     int64_t waited_us);
+
+/* Waits until the session has ended, with the status line on stderr when it
+ * is a terminal. Returns pktcap_session_wait()'s 0 or error code. */
+int cli_wait_session(struct pktcap_session *s, const char *target);
+
+/* --json: writes pktcap_session_details() (no newline); CLI_* status. */
+int cli_print_session_json(FILE *out, const struct pktcap_session *s);
+
+/* --json: writes a JSON array of the files of `st` (NULL: none), or of `uri`
+ * redacted when the target names no local file. */
+void cli_print_files_json(FILE *out, const struct pktcap_storage *st, const char *uri);
 
 /* A count with an optional unit: k, M, G, T (powers of 1000) or Ki, Mi,
  * Gi, Ti (powers of 1024), at least `min`, at most `max`. 0 or -1. */

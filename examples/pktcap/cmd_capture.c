@@ -7,6 +7,7 @@
  * the handlers only set a flag, which the main loop (waiting on the session
  * in slices of STATUS_INTERVAL_MS) turns into pktcap_session_stop(). */
 #include "cli.h"
+#include "output.h"
 
 #include <pktcap/pktcap.h>
 #include <pktcap/session.h>
@@ -20,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define STATUS_INTERVAL_MS 250   /* the status line is redrawn ~4 times a second */
+#define STATUS_INTERVAL_MS CLI_STATUS_INTERVAL_MS   /* the status line's redraws */
 #define LINE_MAX_BYTES 2048      /* more than any summary line (doc/summary.md: 1 023) */
 
 static volatile sig_atomic_t stop_signal;   /* the signal that asked to stop, 0 if none */
@@ -51,17 +52,11 @@ static void clear_status(struct capture_run *run)
     }
 }
 
-static void draw_status(struct capture_run *run, const pktcap_session *s, const char *target)
+static void draw_status(struct capture_run *run, const pktcap_session *s, const char *target,
+                        int64_t waited_us)
 {
     char line[256];
-    uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
-    snprintf(line, sizeof line, "%s: %llu packets, %llu bytes, %llu dropped, %llu if-dropped, "
-             "%llu.%llu s", target,
-             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_PACKETS),
-             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_BYTES),
-             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_DROPPED),
-             (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_IF_DROPPED),
-             (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
+    cli_status_line(line, sizeof line, s, target, waited_us);
     pthread_mutex_lock(&run->lock);
     fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
@@ -170,30 +165,37 @@ static void install_handlers(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* The final report, on stderr. */
+/* The final report, on stderr. A statistic the provider does not report
+ * (Azure counts no packets) reads "unknown", never 0. */
 static void report(const pktcap_session *s, const char *target, const pktcap_storage *out)
 {
     int state = pktcap_session_state(s);
     const char *reason = pktcap_session_stop_reason(s);
-    uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
+    char packets[32], bytes[32], wire[32], dropped[32], if_dropped[32], elapsed[32] = "unknown";
     fprintf(stderr, "pktcap: capture \"%s\" on %s ended: %s", pktcap_session_name(s), target,
             pktcap_state_name(state));
     if (state == PKTCAP_STATE_FAILED)
         fprintf(stderr, ": %s", pktcap_session_error_text(s));
     else if (reason && *reason)
         fprintf(stderr, " (%s)", reason);
-    fprintf(stderr, "\n"
-            "  packets      %llu\n"
-            "  bytes        %llu (%llu on the wire)\n"
-            "  dropped      %llu\n"
-            "  if-dropped   %llu\n"
-            "  elapsed      %llu.%03llu s\n",
-            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_PACKETS),
-            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_BYTES),
-            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_WIRE_BYTES),
-            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_DROPPED),
-            (unsigned long long)pktcap_session_stat(s, PKTCAP_STAT_IF_DROPPED),
-            (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000));
+    cli_stat_text(packets, sizeof packets, s, PKTCAP_STAT_PACKETS);
+    cli_stat_text(bytes, sizeof bytes, s, PKTCAP_STAT_BYTES);
+    cli_stat_text(wire, sizeof wire, s, PKTCAP_STAT_WIRE_BYTES);
+    cli_stat_text(dropped, sizeof dropped, s, PKTCAP_STAT_DROPPED);
+    cli_stat_text(if_dropped, sizeof if_dropped, s, PKTCAP_STAT_IF_DROPPED);
+    if (pktcap_session_stat_known(s, PKTCAP_STAT_ELAPSED_MS) == 1) {
+        uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
+        snprintf(elapsed, sizeof elapsed, "%llu.%03llu s", (unsigned long long)(ms / 1000),
+                 (unsigned long long)(ms % 1000));
+    }
+    fprintf(stderr, "\n  packets      %s\n", packets);
+    if (strcmp(bytes, wire) == 0)
+        fprintf(stderr, "  bytes        %s\n", bytes);
+    else
+        fprintf(stderr, "  bytes        %s (%s on the wire)\n", bytes, wire);
+    fprintf(stderr, "  dropped      %s\n"
+            "  if-dropped   %s\n"
+            "  elapsed      %s\n", dropped, if_dropped, elapsed);
     if (out)
         for (size_t i = 0; i < pktcap_storage_file_count(out); i++)
             fprintf(stderr, "  file         %s\n", pktcap_storage_file_path(out, i));
@@ -202,13 +204,13 @@ static void report(const pktcap_session *s, const char *target, const pktcap_sto
 enum {
     OPT_PROVIDER = 256, OPT_NAME, OPT_TARGET, OPT_FILTER, OPT_BPF, OPT_DURATION, OPT_PACKETS,
     OPT_BYTES, OPT_SNAPLEN, OPT_STORAGE, OPT_OPTION, OPT_WAIT, OPT_FETCH, OPT_SUMMARY,
-    OPT_FORMAT, OPT_VERBOSE,
+    OPT_FORMAT, OPT_VERBOSE, OPT_JSON,
 };
 
 struct capture_args {
     const char *provider, *name, *target, *rules, *bpf, *write, *storage, *fetch;
     uint64_t duration_ms, packets, bytes, snaplen;
-    int wait, summary, format;
+    int wait, summary, format, json;
     char **options;       /* KEY=VALUE, in order */
     int noptions;
 };
@@ -233,6 +235,7 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
         { "summary", no_argument, NULL, OPT_SUMMARY },
         { "format", required_argument, NULL, OPT_FORMAT },
         { "verbose", no_argument, NULL, OPT_VERBOSE },
+        { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -251,6 +254,7 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
         case OPT_FETCH: a->fetch = optarg; break;
         case OPT_WAIT: a->wait = 1; break;
         case OPT_SUMMARY: a->summary = 1; break;
+        case OPT_JSON: a->json = 1; break;
         case OPT_FORMAT: format = optarg; break;
         case 'v':
         case OPT_VERBOSE: cli_verbose++; break;
@@ -304,6 +308,11 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
                        (a->fetch && strcmp(a->fetch, "-") == 0)))
         return cli_usage_error("capture", "--summary and a capture file on standard output "
                                "('-') both write to standard output");
+    if (a->json && (a->summary || (a->write && strcmp(a->write, "-") == 0) ||
+                    (a->fetch && strcmp(a->fetch, "-") == 0)))
+        return cli_usage_error("capture", "--json and %s both write to standard output",
+                               a->summary ? "--summary" : "a capture file on standard output "
+                               "('-')");
     return CLI_OK;
 }
 
@@ -423,8 +432,9 @@ static int follow(pktcap_session *s, struct capture_run *run, const char *target
         if (!run->output_errno && fflush(stdout) != 0)
             run->output_errno = errno ? errno : EIO;
         pthread_mutex_unlock(&run->lock);
-        if (run->status_tty && announced && !stopping)
-            draw_status(run, s, target);
+        /* Before RUNNING too: a remote capture may stay PENDING for a while. */
+        if (run->status_tty && !stopping)
+            draw_status(run, s, target, cli_now_us() - t0);
     }
     cli_trace(0, t0, "pktcap_session_wait(\"%s\", ...) until %s", name,
               pktcap_state_name(pktcap_session_state(s)));
@@ -530,7 +540,14 @@ static int run_capture(int argc, char **argv)
     if (!wait) {
         /* The provider keeps it running: say how to find it again. */
         const char *id = pktcap_session_id(s);
-        printf("%s\n", *id ? id : name);
+        if (a.json) {
+            fputs("{\"session\": ", stdout);
+            if ((status = cli_print_session_json(stdout, s)) != CLI_OK)
+                goto done;
+            fputs("}\n", stdout);
+        } else {
+            printf("%s\n", *id ? id : name);
+        }
         fprintf(stderr, "pktcap: session \"%s\" is %s; 'pktcap status NAME' follows it, "
                 "'pktcap fetch NAME -w FILE' brings the result\n", name,
                 pktcap_state_name(pktcap_session_state(s)));
@@ -544,11 +561,34 @@ static int run_capture(int argc, char **argv)
         (status = print_summaries(s, &run)) != CLI_OK)
         goto done;
     report(s, a.target, output ? out : NULL);
+    pktcap_storage *fetched = NULL;
     if (state == PKTCAP_STATE_FAILED) {
         status = CLI_FAILED;
     } else if (a.fetch) {
-        status = cli_fetch(s, a.fetch, "--fetch");
+        status = cli_fetch(s, a.fetch, "--fetch", a.json ? &fetched : NULL);
     }
+    if (a.json && !run.output_errno) {
+        /* The outcome for programs: the session as status --json shows it,
+         * the files written (-w, --storage) and fetched (--fetch). */
+        fputs("{\"session\": ", stdout);
+        int json_status = cli_print_session_json(stdout, s);
+        if (json_status == CLI_OK) {
+            fputs(", \"files\": ", stdout);
+            if (output)
+                cli_print_files_json(stdout, out, output);
+            else
+                fputs("[]", stdout);
+            fputs(", \"fetched\": ", stdout);
+            if (fetched)
+                cli_print_files_json(stdout, fetched, a.fetch);
+            else
+                fputs("null", stdout);
+            fputs("}\n", stdout);
+        } else if (status == CLI_OK) {
+            status = json_status;
+        }
+    }
+    pktcap_storage_free(fetched);
     if (run.output_errno) {
         fprintf(stderr, "pktcap capture: writing the summaries failed: %s\n",
                 strerror(run.output_errno));
@@ -577,7 +617,7 @@ const struct cli_command cli_cmd_capture = {
         "                      [--filter RULES | --bpf EXPR] [--duration S] [--packets N]\n"
         "                      [--bytes N] [--snaplen N] [-w FILE | --storage URI]\n"
         "                      [--option KEY=VALUE]... [--wait] [--fetch FILE]\n"
-        "                      [--summary [--format text|json|csv]] [--verbose]\n"
+        "                      [--summary [--format text|json|csv]] [--json] [--verbose]\n"
         "\n"
         "Runs one capture session: makes it on the provider, starts it, follows it\n"
         "until it ends, and prints its statistics on stderr. The same options serve\n"
@@ -613,15 +653,21 @@ const struct cli_command cli_cmd_capture = {
         "                     that return packet summaries (sdwan:)\n"
         "  --format FMT       the summary lines: text (default), json or csv, as\n"
         "                     'pktcap summary' prints them\n"
+        "  --json             print the outcome on stdout as one JSON object:\n"
+        "                     {\"session\": what 'pktcap status --json' prints,\n"
+        "                     \"files\": [written], \"fetched\": [files] or null}; for a\n"
+        "                     remote capture not followed (no --wait), {\"session\"}\n"
         "  -v, --verbose      log every library call on stderr, URI secrets redacted\n"
         "\n"
         "When the session is RUNNING, 'pktcap: capturing on T (session \"NAME\")' is\n"
-        "printed on stderr; on a terminal a status line then shows the packets,\n"
-        "bytes, drops and time so far. Ctrl-C (SIGINT) or SIGTERM stops the capture\n"
+        "printed on stderr. On a terminal a status line shows the state (with the\n"
+        "provider's own status) from the start, then the packets, bytes, drops and\n"
+        "time so far that the provider reports. Ctrl-C (SIGINT) or SIGTERM stops the capture\n"
         "cleanly: the file is complete and valid, and the exit status is 0. At the\n"
         "end stderr gets the state, why it ended (packet limit, byte limit, time\n"
         "limit, stopped) and the statistics (packets, bytes, dropped, if-dropped,\n"
-        "elapsed, files written). A local capture without -w, --storage or --fetch\n"
+        "elapsed, files written; 'unknown' for one the provider does not report,\n"
+        "such as Azure's packet count). A local capture without -w, --storage or --fetch\n"
         "keeps no file (the summaries and statistics only).\n"
         "\n"
         "Exit status: 0 the capture ended COMPLETE or STOPPED (Ctrl-C included); 1 it\n"
@@ -637,6 +683,8 @@ const struct cli_command cli_cmd_capture = {
         "      --provider 'sdwan://10.1.1.1?ca_file=appliance.pem' --target MGMT--1 \\\n"
         "      --duration 10 --packets 1000 --summary --format csv --fetch wan.pcapng\n"
         "  pktcap capture --target eth0 --storage \\\n"
-        "      'file:///var/tmp/cap.pcapng?rotate_bytes=100M&rotate_files=10'\n",
+        "      'file:///var/tmp/cap.pcapng?rotate_bytes=100M&rotate_files=10'\n"
+        "  pktcap capture --provider \"$AZURE_WATCHER_URI\" --target \"$VM_ID\" \\\n"
+        "      --storage \"$STORAGE_ACCOUNT_ID\" --duration 60 --fetch web1.pcap --json\n",
     .run = run_capture,
 };

@@ -256,6 +256,8 @@ const struct cli_command cli_cmd_filter = {
              "reported on stderr as 'pktcap: WHAT: MESSAGE (PKTCAP_E_CODE)' with exit\n"
              "status 1.\n"
              "\n"
+             "Exit status: 0 printed; 1 the filter was refused; 2 usage error.\n"
+             "\n"
              "Examples:\n"
              "  pktcap filter check proto=tcp 'remote_port=80;443'\n"
              "  pktcap filter bpf proto=tcp local_port=80 or proto=udp\n"

@@ -91,6 +91,9 @@ static int parse_args(struct session_args *a, const struct cli_command *cmd, int
         return cli_usage_error(name, "unexpected argument '%s'", argv[optind]);
     if ((accept & ACCEPT_OUTPUT) && !a->output)
         return cli_usage_error(name, "expected -w FILE or --storage URI");
+    if (a->json && a->output && strcmp(a->output, "-") == 0)
+        return cli_usage_error(name, "--json and a capture on standard output ('-w -') both "
+                               "write to standard output");
     return CLI_OK;
 }
 
@@ -221,19 +224,18 @@ static int print_status(const pktcap_session *s, int json)
     size_t i;
     if (json) {
         /* Everything the library knows, the provider's own view included. */
-        char *details = NULL;
-        int rc = pktcap_session_details(&details, s);
-        if (rc < 0)
-            return cli_library_error("status", rc);
-        printf("%s\n", details);
-        pktcap_free(details);
-        return CLI_OK;
+        int status = cli_print_session_json(stdout, s);
+        if (status == CLI_OK)
+            fputc('\n', stdout);
+        return status;
     }
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++)
         printf("%-14s %s\n", texts[i].label, texts[i].value ? texts[i].value : "");
-    for (i = 0; i < sizeof stats / sizeof stats[0]; i++)
-        printf("%-14s %llu\n", stats[i].label,
-               (unsigned long long)pktcap_session_stat(s, stats[i].stat));
+    for (i = 0; i < sizeof stats / sizeof stats[0]; i++) {
+        char value[32];
+        cli_stat_text(value, sizeof value, s, stats[i].stat);
+        printf("%-14s %s\n", stats[i].label, value);
+    }
     return CLI_OK;
 }
 
@@ -255,22 +257,40 @@ static int run_status(int argc, char **argv)
 
 /* ---- stop, delete, fetch -------------------------------------------------- */
 
+/* --json of delete and fetch: `{"name": ..., "id": ..., ` then `rest`. */
+static void print_identity_json(const pktcap_session *s, const char *rest)
+{
+    fputs("{\"name\": ", stdout);
+    out_json_string(stdout, pktcap_session_name(s));
+    fputs(", \"id\": ", stdout);
+    out_json_string(stdout, pktcap_session_id(s));
+    fputs(", ", stdout);
+    fputs(rest, stdout);
+}
+
 static int stop_session(pktcap_session *s, const struct session_args *a)
 {
     int rc;
     CLI_CALL(rc, pktcap_session_stop(s), "pktcap_session_stop(\"%s\")", a->name);
     if (rc == 0 && a->wait)
-        CLI_CALL(rc, pktcap_session_wait(s, -1), "pktcap_session_wait(\"%s\", -1)", a->name);
+        CLI_CALL(rc, cli_wait_session(s, a->name), "pktcap_session_wait(\"%s\") until it ends",
+                 a->name);
     if (rc < 0)
         return cli_library_error("stop", rc);
     fprintf(stderr, "pktcap: session \"%s\" is %s\n", pktcap_session_name(s),
             pktcap_state_name(pktcap_session_state(s)));
+    if (a->json) {
+        int status = cli_print_session_json(stdout, s);
+        if (status == CLI_OK)
+            fputc('\n', stdout);
+        return status;
+    }
     return CLI_OK;
 }
 
 static int run_stop(int argc, char **argv)
 {
-    return run_on_session(&cli_cmd_stop, ACCEPT_WAIT, stop_session, argc, argv);
+    return run_on_session(&cli_cmd_stop, ACCEPT_WAIT | ACCEPT_JSON, stop_session, argc, argv);
 }
 
 static int delete_session(pktcap_session *s, const struct session_args *a)
@@ -280,22 +300,33 @@ static int delete_session(pktcap_session *s, const struct session_args *a)
     if (rc < 0)
         return cli_library_error("delete", rc);
     fprintf(stderr, "pktcap: session \"%s\" deleted\n", pktcap_session_name(s));
+    if (a->json)
+        print_identity_json(s, "\"deleted\": true}\n");
     return CLI_OK;
 }
 
 static int run_delete(int argc, char **argv)
 {
-    return run_on_session(&cli_cmd_delete, 0, delete_session, argc, argv);
+    return run_on_session(&cli_cmd_delete, ACCEPT_JSON, delete_session, argc, argv);
 }
 
 static int fetch_session(pktcap_session *s, const struct session_args *a)
 {
-    return cli_fetch(s, a->output, "fetch");
+    pktcap_storage *fetched = NULL;
+    int status = cli_fetch(s, a->output, "fetch", a->json ? &fetched : NULL);
+    if (status == CLI_OK && a->json) {
+        print_identity_json(s, "\"files\": ");
+        cli_print_files_json(stdout, fetched, a->output);
+        fputs("}\n", stdout);
+    }
+    pktcap_storage_free(fetched);
+    return status;
 }
 
 static int run_fetch(int argc, char **argv)
 {
-    return run_on_session(&cli_cmd_fetch, ACCEPT_OUTPUT, fetch_session, argc, argv);
+    return run_on_session(&cli_cmd_fetch, ACCEPT_OUTPUT | ACCEPT_JSON, fetch_session, argc,
+                          argv);
 }
 
 /* ---- interfaces ----------------------------------------------------------- */
@@ -386,8 +417,15 @@ const struct cli_command cli_cmd_sessions = {
              "'pktcap capture' that runs them, so for local: the list is empty (the\n"
              "header line, or [] with --json).\n"
              "\n" PROVIDER_HELP
+             "  --json             print a JSON array instead of the table\n"
              "\n"
-             "Exit status: 0 listed; 1 the provider failed; 2 usage error.\n",
+             "Exit status: 0 listed; 1 the provider failed; 2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap sessions --provider 'azure:///subscriptions/SUB/resourceGroups/RG/\\\n"
+             "      providers/Microsoft.Network/networkWatchers/NW?cloud=public'\n"
+             "  pktcap sessions --provider cloudflare://accounts/ACCOUNT_ID --json\n"
+             "  pktcap sessions --provider sdwan://10.1.1.1 --json | jq -r '.[].name'\n",
     .run = run_sessions,
 };
 
@@ -400,55 +438,86 @@ const struct cli_command cli_cmd_status = {
              "asks the provider for its state and prints name, id, state, native\n"
              "status, stop reason, error and the statistics (packets, bytes, wire bytes,\n"
              "dropped, if-dropped, elapsed ms); --json prints them as one object.\n"
+             "A statistic the provider does not report (Azure counts no packets)\n"
+             "reads 'unknown', and null with --json.\n"
              "\n" LOCAL_NOTE "\n" PROVIDER_HELP
+             "  --json             print pktcap_session_details(): the fields above, the\n"
+             "                     statistics and the provider's own description\n"
              "\n"
              "Exit status: 0 printed; 1 the session could not be opened or refreshed;\n"
-             "2 usage error.\n",
+             "2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap status --provider cloudflare://accounts/ACCOUNT_ID 3f9a2c...\n"
+             "  pktcap status --provider \"$AZURE_WATCHER_URI\" web1-capture --json\n",
     .run = run_status,
 };
 
 const struct cli_command cli_cmd_stop = {
     .name = "stop",
     .summary = "stop a running session",
-    .usage = "usage: pktcap stop [--provider URI] [--wait] [--verbose] NAME\n"
+    .usage = "usage: pktcap stop [--provider URI] [--wait] [--json] [--verbose] NAME\n"
              "\n"
              "Stops the running session NAME; with --wait, waits until it has ended\n"
-             "(STOPPED, or FAILED).\n"
+             "(STOPPED, or FAILED), with a status line on stderr when it is a terminal.\n"
+             "The state it reached is reported on stderr.\n"
              "\n" LOCAL_NOTE "\n" PROVIDER_HELP
              "  --wait             wait until the session has ended\n"
+             "  --json             then print the session as 'pktcap status --json' does\n"
              "\n"
              "Exit status: 0 stopped; 1 the session could not be opened or stopped\n"
-             "(PKTCAP_E_STATE when it is not running); 2 usage error.\n",
+             "(PKTCAP_E_STATE when it is not running); 2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap stop --provider sdwan://10.1.1.1 wan-capture\n"
+             "  pktcap stop --provider \"$AZURE_WATCHER_URI\" web1-capture --wait --json\n",
     .run = run_stop,
 };
 
 const struct cli_command cli_cmd_delete = {
     .name = "delete",
     .summary = "delete a session and its result at the provider",
-    .usage = "usage: pktcap delete [--provider URI] [--verbose] NAME\n"
+    .usage = "usage: pktcap delete [--provider URI] [--json] [--verbose] NAME\n"
              "\n"
-             "Deletes the session NAME at the provider, with the result it stores.\n"
-             "A running session must be stopped first (PKTCAP_E_STATE).\n"
+             "Deletes the session NAME at the provider, with the result it stores\n"
+             "(Azure keeps the blob in the storage account). A running session must be\n"
+             "stopped first (PKTCAP_E_STATE). Cloudflare cannot delete captures\n"
+             "(PKTCAP_E_NOTSUP).\n"
              "\n" LOCAL_NOTE "\n" PROVIDER_HELP
+             "  --json             print {\"name\", \"id\", \"deleted\": true} on stdout\n"
              "\n"
              "Exit status: 0 deleted; 1 the session could not be opened or deleted;\n"
-             "2 usage error.\n",
+             "2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap delete --provider \"$AZURE_WATCHER_URI\" web1-capture\n"
+             "  pktcap delete --provider sdwan://10.1.1.1 wan-capture --json\n",
     .run = run_delete,
 };
 
 const struct cli_command cli_cmd_fetch = {
     .name = "fetch",
     .summary = "download a finished session's capture",
-    .usage = "usage: pktcap fetch [--provider URI] [--verbose] NAME -w FILE | --storage URI\n"
+    .usage = "usage: pktcap fetch [--provider URI] [--json] [--verbose] NAME\n"
+             "                    -w FILE | --storage URI\n"
              "\n"
              "Copies the capture of the finished (COMPLETE or STOPPED) session NAME into\n"
              "FILE, or a storage URI (doc/storage.md); it appears complete, or not at all.\n"
+             "On a terminal, stderr shows a progress bar (bytes, rate, ETA); a cut\n"
+             "download is resumed where the provider allows it.\n"
              "\n" LOCAL_NOTE "\n" PROVIDER_HELP
              "  -w FILE            where the capture goes ('-' for standard output)\n"
              "  --storage URI      a storage URI instead\n"
+             "  --json             print {\"name\", \"id\", \"files\": [...]} on stdout\n"
              "\n"
              "Exit status: 0 fetched; 1 the session could not be opened or fetched\n"
-             "(PKTCAP_E_STATE while it runs); 2 usage error.\n",
+             "(PKTCAP_E_STATE while it runs); 2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap fetch --provider cloudflare://accounts/ACCOUNT_ID 3f9a2c... -w edge.pcap\n"
+             "  pktcap fetch --provider sdwan://10.1.1.1 wan-capture -w - | tshark -r - -c 5\n"
+             "  pktcap fetch --provider \"$AZURE_WATCHER_URI\" web1-capture \\\n"
+             "      --storage 'file:///var/tmp/web1.pcap' --json\n",
     .run = run_fetch,
 };
 
@@ -463,7 +532,13 @@ const struct cli_command cli_cmd_interfaces = {
              "array of objects with name, description and flags (a list of those\n"
              "words).\n"
              "\n" PROVIDER_HELP
+             "  --json             print a JSON array instead of the table\n"
              "\n"
-             "Exit status: 0 listed; 1 the provider failed; 2 usage error.\n",
+             "Exit status: 0 listed; 1 the provider failed; 2 usage error.\n"
+             "\n"
+             "Examples:\n"
+             "  pktcap interfaces\n"
+             "  pktcap interfaces --json\n"
+             "  pktcap interfaces --json | jq -r '.[] | select(.flags | index(\"up\")) | .name'\n",
     .run = run_interfaces,
 };

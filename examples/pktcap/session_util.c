@@ -2,6 +2,7 @@
  * and storage targets, --verbose tracing with secrets redacted, and the
  * parsers of counts and durations. */
 #include "cli.h"
+#include "output.h"
 
 #include <pktcap/pktcap.h>
 #include <pktcap/session.h>
@@ -196,7 +197,96 @@ static int on_progress(uint64_t done, uint64_t total, void *userdata)
     return 0;
 }
 
-int cli_fetch(pktcap_session *s, const char *uri, const char *what)
+void cli_stat_text(char *buf, size_t size, const pktcap_session *s, int stat)
+{
+    if (pktcap_session_stat_known(s, stat) == 1)
+        snprintf(buf, size, "%llu", (unsigned long long)pktcap_session_stat(s, stat));
+    else
+        snprintf(buf, size, "unknown");
+}
+
+void cli_status_line(char *buf, size_t size, const pktcap_session *s, const char *target,
+                     int64_t waited_us)
+{
+    static const struct {
+        int stat;
+        const char *unit;
+    } counts[] = {
+        { PKTCAP_STAT_PACKETS, "packets" },
+        { PKTCAP_STAT_BYTES, "bytes" },
+        { PKTCAP_STAT_DROPPED, "dropped" },
+        { PKTCAP_STAT_IF_DROPPED, "if-dropped" },
+    };
+    const char *native = pktcap_session_native_status(s);
+    size_t used;
+    int n = snprintf(buf, size, "%s: %s", target, pktcap_state_name(pktcap_session_state(s)));
+    used = n < 0 ? 0 : (size_t)n;
+    if (native && *native && used < size)
+        used += (size_t)snprintf(buf + used, size - used, " (%s)", native);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0] && used < size; i++)
+        if (pktcap_session_stat_known(s, counts[i].stat) == 1)
+            used += (size_t)snprintf(buf + used, size - used, ", %llu %s",
+                                     (unsigned long long)pktcap_session_stat(s, counts[i].stat),
+                                     counts[i].unit);
+    if (used >= size)
+        return;
+    if (pktcap_session_stat_known(s, PKTCAP_STAT_ELAPSED_MS) == 1) {
+        uint64_t ms = pktcap_session_stat(s, PKTCAP_STAT_ELAPSED_MS);
+        snprintf(buf + used, size - used, ", %llu.%llu s", (unsigned long long)(ms / 1000),
+                 (unsigned long long)(ms % 1000 / 100));
+    } else {
+        snprintf(buf + used, size - used, ", waiting %lld s", (long long)(waited_us / 1000000));
+    }
+}
+
+int cli_wait_session(pktcap_session *s, const char *target)
+{
+    int tty = isatty(STDERR_FILENO), drawn = 0, rc;
+    int64_t t0 = cli_now_us();
+    char line[256];
+    while ((rc = pktcap_session_wait(s, CLI_STATUS_INTERVAL_MS)) == PKTCAP_E_TIMEOUT) {
+        if (!tty)
+            continue;
+        cli_status_line(line, sizeof line, s, target, cli_now_us() - t0);
+        fprintf(stderr, "\r%s\033[K", line);
+        fflush(stderr);
+        drawn = 1;
+    }
+    if (drawn)
+        fputs("\r\033[K", stderr);
+    return rc;
+}
+
+int cli_print_session_json(FILE *out, const pktcap_session *s)
+{
+    char *details = NULL;
+    int rc = pktcap_session_details(&details, s);
+    if (rc < 0)
+        return cli_library_error("--json", rc);
+    fputs(details, out);
+    pktcap_free(details);
+    return CLI_OK;
+}
+
+void cli_print_files_json(FILE *out, const pktcap_storage *st, const char *uri)
+{
+    size_t n = st ? pktcap_storage_file_count(st) : 0;
+    char shown[512];
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputs(", ", out);
+        out_json_string(out, pktcap_storage_file_path(st, i));
+    }
+    if (n == 0 && uri) {
+        /* A target that names no local file (a bucket object): its URI, redacted. */
+        cli_redact_uri(shown, sizeof shown, uri);
+        out_json_string(out, shown);
+    }
+    fputc(']', out);
+}
+
+int cli_fetch(pktcap_session *s, const char *uri, const char *what, pktcap_storage **fetched)
 {
     pktcap_storage *st = NULL;
     struct progress pg = { cli_now_us(), 0, 0 };
@@ -219,6 +309,10 @@ int cli_fetch(pktcap_session *s, const char *uri, const char *what)
             fprintf(stderr, "  fetched to   %s\n", pktcap_storage_file_path(st, i));
         if (pktcap_storage_file_count(st) == 0)
             fprintf(stderr, "  fetched to   %s\n", shown);
+        if (fetched) {
+            *fetched = st;   /* the caller lists the files */
+            st = NULL;
+        }
     }
     pktcap_storage_free(st);
     return status;

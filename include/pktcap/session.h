@@ -562,9 +562,28 @@ PKTCAP_API const char *pktcap_session_error_text(const pktcap_session *session);
  * @brief A statistic of the session. Any thread may call it.
  * @param session the session.
  * @param stat a ::pktcap_stat_t.
- * @return its value; 0 when unknown.
+ * @return its value; 0 when unknown (pktcap_session_stat_known() tells a
+ *         counted zero from a statistic the provider does not report).
  */
 PKTCAP_API uint64_t pktcap_session_stat(const pktcap_session *session, int stat);
+
+/**
+ * @brief Whether the provider counts a statistic for this session.
+ *
+ * Remote providers report what their API reports: Azure Network Watcher no
+ * packet or byte counts, Cloudflare the packets captured once its API has a
+ * number, Citrix SD-WAN the packets and bytes of the summaries it returns.
+ * The local provider counts every statistic from the start (zero is a count
+ * then). ::PKTCAP_STAT_ELAPSED_MS is known once the session was seen
+ * running. Any thread may call it. Available since 1.4.
+ *
+ * @param session the session.
+ * @param stat a ::pktcap_stat_t.
+ * @return 1 when pktcap_session_stat() returns a reported value, 0 when the
+ *         statistic is unknown (so far); ::PKTCAP_E_INVAL for a NULL session
+ *         or a value outside ::pktcap_stat_t.
+ */
+PKTCAP_API int pktcap_session_stat_known(const pktcap_session *session, int stat);
 
 /**
  * @brief Follow the progress of pktcap_session_fetch().
@@ -584,7 +603,9 @@ PKTCAP_API int pktcap_session_set_progress_callback(pktcap_session *session, pkt
  *
  * Members: `provider`, `name`, `id`, `state` (the portable state's name),
  * `native_status`, `stop_reason`, `error_text`, `stats` (an object keyed by
- * statistic), and `native`: the provider's own description of the capture as
+ * statistic: `packets`, `bytes`, `wire_bytes`, `dropped`, `if_dropped`,
+ * `elapsed_ms`; `null` for one the provider does not report — since 1.4,
+ * 0 before), and `native`: the provider's own description of the capture as
  * it last answered (Azure: `{"resource": PacketCaptureResult, "status":
  * queryStatus result}`), or `null` when the provider has none.
  * Available since 1.2.

@@ -74,6 +74,7 @@ struct pktcap_session {
     char stop_reason[128];
     char error_text[512];
     uint64_t stats[6];           /* by pktcap_stat_t; PKTCAP_STAT_ELAPSED_MS computed */
+    uint32_t stats_known;        /* bit 1 << stat: the provider counts it (atomic) */
     int64_t started_ms, ended_ms;/* monotonic clock; 0 = not yet */
     char *details;               /* the provider's own description (JSON text) or NULL */
     pktcap_summary *summaries;   /* from the provider (PKTCAP_CAP_SUMMARIES), under `lock` */
@@ -151,6 +152,10 @@ void pktcap__session_fail(pktcap_session *s, const char *native_status);
 /* Statistics (any thread). */
 void pktcap__session_stat_add(pktcap_session *s, int stat, uint64_t n);
 void pktcap__session_stat_set(pktcap_session *s, int stat, uint64_t value);
+/* Statistics are unknown (pktcap_session_stat_known() = 0) until the backend
+ * sets or adds to them; a backend that counts from the start, at zero, says
+ * so with this (mask: bits 1 << PKTCAP_STAT_*). */
+void pktcap__session_stats_known(pktcap_session *s, uint32_t mask);
 /* Replaces the provider's own description of the session (JSON text of one
  * value, copied; NULL clears) for pktcap_session_details(). Any thread. */
 int pktcap__session_set_details(pktcap_session *s, const char *json);

@@ -979,6 +979,11 @@ static int local_start(pktcap_session *s)
             return rc;
         }
     s->impl = ls;
+    /* Every statistic is counted from the first packet on, so zero is a count. */
+    pktcap__session_stats_known(s, (1u << PKTCAP_STAT_PACKETS) | (1u << PKTCAP_STAT_BYTES) |
+                                       (1u << PKTCAP_STAT_WIRE_BYTES) |
+                                       (1u << PKTCAP_STAT_DROPPED) |
+                                       (1u << PKTCAP_STAT_IF_DROPPED));
     if ((rc = start_capture(s, ls)) < 0) {
         /* Undo everything: no thread runs. The session becomes FAILED. */
         pktcap_writer_abort(ls->writer);

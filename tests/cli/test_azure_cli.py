@@ -2,6 +2,7 @@
 Network Watcher, against the emulator (tests/emulators) running in this
 process. Credentials come from the environment, as they would for a user."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -115,3 +116,146 @@ def test_an_invalid_setting_is_refused_before_any_request(cli, emu):
                "--duration", "18001", "--storage", account(emu), check_status=1)
     assert b"timeLimitInSeconds" in proc.stderr
     assert emu.requests(route="create") == []
+
+
+STATS_UNKNOWN = {"packets": None, "bytes": None, "wire_bytes": None, "dropped": None,
+                 "if_dropped": None}
+
+
+def test_statistics_azure_does_not_report_read_unknown_not_zero(cli, emu, tmp_path):
+    uri = provider_uri(emu)
+    proc = cli("capture", "--provider", uri, "--name", "u", "--target", vm(emu), "--duration",
+               "30", "--storage", account(emu), "--wait", check_status=0)
+    err = proc.stderr.decode()
+    for line in ("  packets      unknown\n", "  bytes        unknown\n",
+                 "  dropped      unknown\n", "  if-dropped   unknown\n"):
+        assert line in err, err
+    assert re.search(r"  elapsed      \d+\.\d{3} s\n", err), err
+    text = cli("status", "--provider", uri, "u", check_status=0).stdout.decode()
+    for label in ("packets", "bytes", "wire bytes", "dropped", "if-dropped"):
+        assert f"{label:<14} unknown\n" in text, text
+    status = json.loads(cli("status", "--provider", uri, "--json", "u", check_status=0).stdout)
+    assert {k: v for k, v in status["stats"].items() if k != "elapsed_ms"} == STATS_UNKNOWN
+
+
+def test_capture_json_reports_the_session_and_the_fetched_file(cli, emu, blob, tmp_path):
+    out = tmp_path / "j.pcap"
+    proc = cli("capture", "--provider", provider_uri(emu), "--name", "j", "--target", vm(emu),
+               "--duration", "30", "--storage", account(emu), "--fetch", out, "--json",
+               check_status=0)
+    report = json.loads(proc.stdout)
+    assert set(report) == {"session", "files", "fetched"}
+    # files: where the capture was written, here the provider's storage account.
+    assert report["files"] == [account(emu)] and report["fetched"] == [str(out)]
+    session = report["session"]
+    assert (session["provider"], session["name"], session["state"]) == ("azure", "j", "COMPLETE")
+    assert session["stop_reason"] == "TimeExceeded"
+    assert session["id"] == emu.watcher_path + "/packetCaptures/j"
+    assert {k: v for k, v in session["stats"].items() if k != "elapsed_ms"} == STATS_UNKNOWN
+    assert out.read_bytes() == blob
+
+
+def test_capture_json_without_wait_prints_the_started_session(cli, emu):
+    proc = cli("capture", "--provider", provider_uri(emu), "--name", "bgj", "--target", vm(emu),
+               "--storage", account(emu), "--json", check_status=0)
+    report = json.loads(proc.stdout)
+    assert list(report) == ["session"]
+    assert report["session"]["name"] == "bgj"
+    assert report["session"]["state"] in ("PENDING", "RUNNING")
+
+
+def wait_running(cli, uri, name):
+    """Polls `status --json` until the session runs (the emulator provisions
+    it for a scaled 20 ms first): a stop before that races the provisioning."""
+    for _ in range(200):
+        if json.loads(cli("status", "--provider", uri, "--json", name,
+                          check_status=0).stdout)["state"] == "RUNNING":
+            return
+    raise AssertionError(f"session {name} never reached RUNNING")
+
+
+def test_stop_delete_fetch_json(cli, emu, blob, tmp_path):
+    uri = provider_uri(emu)
+    cli("capture", "--provider", uri, "--name", "sj", "--target", vm(emu),
+        "--storage", account(emu), check_status=0)
+    wait_running(cli, uri, "sj")
+    stopped = json.loads(cli("stop", "--provider", uri, "--wait", "--json", "sj",
+                             check_status=0).stdout)
+    assert (stopped["name"], stopped["state"], stopped["stop_reason"]) == ("sj", "STOPPED",
+                                                                         "Manual")
+    out = tmp_path / "sj.pcap"
+    fetched = json.loads(cli("fetch", "--provider", uri, "--json", "sj", "-w", out,
+                             check_status=0).stdout)
+    assert fetched == {"name": "sj", "id": emu.watcher_path + "/packetCaptures/sj",
+                       "files": [str(out)]}
+    assert out.read_bytes() == blob
+    deleted = json.loads(cli("delete", "--provider", uri, "--json", "sj", check_status=0).stdout)
+    assert deleted == {"name": "sj", "id": emu.watcher_path + "/packetCaptures/sj",
+                       "deleted": True}
+    assert emu.capture("sj") is None
+
+
+def test_json_and_a_capture_on_standard_output_are_refused(cli, emu):
+    proc = cli("fetch", "--provider", provider_uri(emu), "--json", "x", "-w", "-", check_status=2)
+    assert proc.stderr.startswith(b"pktcap fetch: --json and a capture on standard output "
+                                  b"('-w -') both write to standard output\n")
+    proc = cli("capture", "--target", "lo", "--json", "--summary", check_status=2)
+    assert proc.stderr.startswith(b"pktcap capture: --json and --summary both write to "
+                                  b"standard output\n")
+    assert emu.requests() == []
+
+
+def run_on_a_terminal(argv, timeout=60):
+    """Runs argv with stderr on a pseudo-terminal; returns (status, stderr text)."""
+    import os
+    import pty
+    import select
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL)
+    finally:
+        os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], timeout)
+        assert ready, "no output from the command within the timeout"
+        try:
+            data = os.read(master, 65536)
+        except OSError:   # EIO: the other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    proc.stdout.read()
+    return proc.wait(timeout=timeout), b"".join(chunks).decode()
+
+
+def test_waits_show_a_status_line_on_a_terminal_only(cli, emu, tmp_path):
+    # The emulator keeps a capture NotStarted for a while, then Running: the
+    # status line names the state and the provider's status as they change,
+    # and counts no packets (Azure reports none).
+    uri = provider_uri(emu)
+    # 300 s at the emulator's time scale 0.01: 3 s, a dozen redraws.
+    status, err = run_on_a_terminal([cli.path, "capture", "--provider", uri, "--name", "tty",
+                                     "--target", vm(emu), "--duration", "300",
+                                     "--storage", account(emu), "--wait"])
+    assert status == 0, err
+    lines = [x for x in err.replace("\r\n", "\n").split("\r") if x.startswith(vm(emu) + ": ")]
+    assert lines, err
+    states = {x.split(": ", 1)[1].split(" ", 1)[0].rstrip(",") for x in lines}
+    assert "RUNNING" in states, lines
+    assert all(" packets" not in x for x in lines), lines
+    assert any("(Running)" in x for x in lines), lines
+    assert "\033[K" in err
+    # Not a terminal: no status line at all.
+    proc = cli("capture", "--provider", uri, "--name", "pipe", "--target", vm(emu),
+               "--duration", "60", "--storage", account(emu), "--wait", check_status=0)
+    assert b"\r" not in proc.stderr
+    # stop --wait on a terminal: it erases its status line and says how it ended.
+    cli("capture", "--provider", uri, "--name", "tty2", "--target", vm(emu),
+        "--storage", account(emu), check_status=0)
+    wait_running(cli, uri, "tty2")
+    status, err = run_on_a_terminal([cli.path, "stop", "--provider", uri, "--wait", "tty2"])
+    assert status == 0, err
+    assert 'pktcap: session "tty2" is STOPPED' in err

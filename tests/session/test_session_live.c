@@ -47,8 +47,11 @@ static const char *msg(void)
             fail_msg("%s: %s (%s)", #call, msg(), pktcap_error_name(rc_));                \
     } while (0)
 
+/* A statistic of a started local session: the local provider counts every
+ * one of them, so each must read as known. */
 static uint64_t stat_of(pktcap_session *s, int stat)
 {
+    assert_int_equal(pktcap_session_stat_known(s, stat), 1);
     return pktcap_session_stat(s, stat);
 }
 

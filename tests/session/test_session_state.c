@@ -411,6 +411,38 @@ static void on_state(pktcap_session *s, int st, void *userdata)
         seen_states[st]++;
 }
 
+static void test_stats_unknown_before_start(void **state)
+{
+    pktcap_provider *p = open_local();
+    pktcap_session *s = NULL;
+    (void)state;
+    assert_int_equal(pktcap_session_new(&s, p, "counting"), 0);
+    /* Nothing is counted before the capture starts: known is 0, value 0. */
+    for (int stat = PKTCAP_STAT_PACKETS; stat <= PKTCAP_STAT_ELAPSED_MS; stat++) {
+        assert_int_equal(pktcap_session_stat_known(s, stat), 0);
+        assert_int_equal(pktcap_session_stat(s, stat), 0);
+    }
+    assert_int_equal(pktcap_session_stat_known(s, -1), PKTCAP_E_INVAL);
+    assert_message("pktcap_session_stat_known: unknown statistic -1 (0 to 5)");
+    assert_int_equal(pktcap_session_stat_known(s, PKTCAP_STAT_ELAPSED_MS + 1), PKTCAP_E_INVAL);
+    assert_message("pktcap_session_stat_known: unknown statistic 6 (0 to 5)");
+    assert_int_equal(pktcap_session_stat_known(NULL, PKTCAP_STAT_PACKETS), PKTCAP_E_INVAL);
+    assert_message("pktcap_session_stat_known: session is NULL");
+    /* The details say so with null. */
+    char *details = NULL;
+    assert_int_equal(pktcap_session_details(&details, s), 0);
+    static const char *const nulls[] = {
+        "\"packets\": null,", "\"bytes\": null,", "\"wire_bytes\": null,",
+        "\"dropped\": null,", "\"if_dropped\": null,", "\"elapsed_ms\": null\n",
+    };
+    for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+        if (!strstr(details, nulls[i]))
+            fail_msg("details lack %s:\n%s", nulls[i], details);
+    pktcap_free(details);
+    pktcap_session_free(s);
+    pktcap_provider_close(p);
+}
+
 static void test_state_callback_on_failure(void **state)
 {
     pktcap_provider *p = open_local();
@@ -440,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_new_refusals),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_failed_start),
+        cmocka_unit_test(test_stats_unknown_before_start),
         cmocka_unit_test(test_state_callback_on_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,6 +220,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_session_stop_reason": (c_char_p, [c_void_p]),
     "pktcap_session_error_text": (c_char_p, [c_void_p]),
     "pktcap_session_stat": (c_uint64, [c_void_p, c_int]),
+    "pktcap_session_stat_known": (c_int, [c_void_p, c_int]),
     "pktcap_session_free": (None, [c_void_p]),
 }
 

@@ -129,19 +129,24 @@ class Target(NamedTuple):
 
 @dataclass(frozen=True)
 class Stats:
-    """A session's statistics at one moment (``Session.stats``)."""
+    """A session's statistics at one moment (``Session.stats``).
 
-    packets: int
-    bytes: int
-    wire_bytes: int
-    dropped: int
-    if_dropped: int
-    elapsed_ms: int
+    A field is ``None`` when the provider does not report that statistic
+    (``pktcap_session_stat_known()``): Azure Network Watcher counts no packets,
+    Cloudflare only packets; the local provider counts everything.
+    """
+
+    packets: Optional[int]
+    bytes: Optional[int]
+    wire_bytes: Optional[int]
+    dropped: Optional[int]
+    if_dropped: Optional[int]
+    elapsed_ms: Optional[int]
 
     @property
-    def elapsed(self) -> float:
-        """Seconds since the capture started (to its end once it ended)."""
-        return self.elapsed_ms / 1000.0
+    def elapsed(self) -> Optional[float]:
+        """Seconds since the capture started (to its end once it ended), or None."""
+        return None if self.elapsed_ms is None else self.elapsed_ms / 1000.0
 
 
 def _option(value: object) -> Optional[bytes]:
@@ -358,13 +363,16 @@ class Session(Handle):
         """The error text of a FAILED session ("" otherwise)."""
         return decode(lib.pktcap_session_error_text(self._handle())) or ""
 
-    def stat(self, stat: Union[Stat, int]) -> int:
-        return lib.pktcap_session_stat(self._handle(), int(stat))
+    def stat(self, stat: Union[Stat, int]) -> Optional[int]:
+        """One statistic, or None when the provider does not report it."""
+        h = self._handle()
+        known = errors.check(lib.pktcap_session_stat_known(h, int(stat)))
+        return lib.pktcap_session_stat(h, int(stat)) if known else None
 
     @property
     def stats(self) -> Stats:
-        h = self._handle()
-        return Stats(*(lib.pktcap_session_stat(h, int(s)) for s in Stat))
+        """Every statistic at once (see :class:`Stats`)."""
+        return Stats(*(self.stat(s) for s in Stat))
 
     # -- settings ----------------------------------------------------------------
 

@@ -116,6 +116,11 @@ def test_whole_lifecycle_to_a_file_capinfos_accepts(emu, tmp_path):
         assert s.wait(WAIT) == State.COMPLETE
         assert s.native_status == "Stopped"
         assert s.stop_reason == "TimeExceeded"
+        # Network Watcher reports no packet or byte counts: unknown, not 0.
+        stats = s.stats
+        assert (stats.packets, stats.bytes, stats.wire_bytes, stats.dropped,
+                stats.if_dropped) == (None, None, None, None, None)
+        assert stats.elapsed_ms is not None and stats.elapsed_ms >= 0
         progress = []
         s.fetch(str(out), progress=lambda done, total: progress.append((done, total)))
         assert out.read_bytes() == CAPTURE

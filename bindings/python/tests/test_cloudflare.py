@@ -272,6 +272,8 @@ def test_a_full_capture_counts_packets_and_ends_at_its_packet_limit(emu):
         assert s.wait(WAIT) == State.COMPLETE
         assert s.stop_reason == "packet limit"
         assert s.stat(pktcap.Stat.PACKETS) == 500
+        # Cloudflare counts packets only.
+        assert (s.stats.bytes, s.stats.wire_bytes, s.stats.dropped) == (None, None, None)
 
 
 def test_the_storage_uri_is_rebuilt_with_its_path_and_query(emu):

@@ -217,6 +217,7 @@ def test_lifecycle_to_summaries_and_a_pcapng_capinfos_accepts(emu, tmp_path):
         stats = s.stats
         assert stats.packets == len(DECODED)
         assert stats.bytes == stats.wire_bytes == sum(x.wire_len for x in DECODED)
+        assert (stats.dropped, stats.if_dropped) == (None, None)   # not reported
         details = s.details()
         assert details["provider"] == "sdwan" and details["state"] == "COMPLETE"
         native = details["native"]

@@ -118,7 +118,13 @@ def test_new_session_defaults(provider):
         assert not s.state.terminal
         assert s.name == "s"
         assert s.stop_reason == "" and s.error_text == "" and s.native_status == ""
-        assert s.stats == Stats(0, 0, 0, 0, 0, 0)
+        # Nothing is counted before the capture starts: every statistic is unknown.
+        assert s.stats == Stats(None, None, None, None, None, None)
+        assert s.stats.elapsed is None
+        assert s.stat(pktcap.Stat.PACKETS) is None
+        with pytest.raises(pktcap.InvalidArgumentError) as info:
+            s.stat(6)
+        assert info.value.message == "pktcap_session_stat_known: unknown statistic 6 (0 to 5)"
         assert s.target is None and s.filter is None and s.storage is None
         assert s.packet_limit == 0 and s.byte_limit == 0 and s.time_limit == 0
         assert repr(s) == "<Session 's' NEW>"
