@@ -579,3 +579,103 @@ def test_a_debug_log_holds_no_secret_or_token(emu):
     for secret in secrets_seen:
         assert secret not in text
     assert "Authorization: ***" in text
+
+
+# ---- where credentials may go ------------------------------------------------------------
+
+class _Listener:
+    """An HTTP server on 127.0.0.2 that records every request's headers: a
+    host that must never see a token."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                seen.append(dict(self.headers))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("blob_endpoint, path", [
+    # Another host altogether.
+    ("{base}/blob/", "http://127.0.0.2:{port}/acct1/c.cap"),
+    # A blob_endpoint given without a path must not let the authority run on
+    # into user info and on to another host ...
+    ("{base}", "{base}@127.0.0.2:{port}/acct1/c.cap"),
+    # ... nor be matched inside another URL's path.
+    ("{base}", "http://127.0.0.2:{port}/{base}/acct1/c.cap"),
+    # An https blob host of the wrong cloud suffix.
+    ("{base}/blob/", "https://acct1.blob.core.windows.net.127.0.0.2.nip.io:{port}/c/c.cap"),
+])
+def test_storage_credentials_never_go_to_a_host_azure_named(emu, tmp_path, blob_endpoint, path):
+    listener = _Listener()
+    try:
+        with provider(emu) as p:
+            finished(p, emu, name="leak")
+        url = path.format(base=emu.base_url, port=listener.port)
+        with emu.lock:
+            emu._captures["leak"].properties["storageLocation"]["storagePath"] = url
+        with provider(emu, blob_endpoint=blob_endpoint.format(base=emu.base_url)) as p:
+            s = p.open_session("leak")
+            assert s.state == State.COMPLETE
+            with pytest.raises(pktcap.RemoteError) as e:
+                s.fetch(str(tmp_path / "leak.pcap"))
+            assert "refusing to send Storage credentials to" in e.value.message
+        assert listener.seen == []
+        assert os.listdir(tmp_path) == []
+    finally:
+        listener.close()
+
+
+def test_an_lro_url_on_another_host_is_not_polled_with_the_arm_token(emu):
+    listener = _Listener()
+    try:
+        elsewhere = f"http://127.0.0.2:{listener.port}/poll"
+        with provider(emu) as p:
+            s = started(p, emu, name="lro", seconds=3600)
+            deadline = time.monotonic() + WAIT
+            while s.refresh() != State.RUNNING and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert s.state == State.RUNNING
+            # queryStatus answered 202 with a Location on another host.
+            emu.faults.fail(1, 202, route="query_status", headers=[("Location", elsewhere)])
+            with pytest.raises(pktcap.RemoteError) as e:
+                s.refresh()
+            assert e.value.message == (
+                f'query status of packet capture "lro": refusing to send the ARM token to '
+                f'"127.0.0.2:{listener.port}" (Location is not on the ARM endpoint '
+                f"{emu.base_url})")
+            # create answered 201 with an Azure-AsyncOperation URL elsewhere:
+            # the URL is refused (logged), the session is followed on the ARM
+            # endpoint instead — where this faked 201 left no capture.
+            logged = []
+            p.on_log(lambda level, message: logged.append(message))
+            emu.faults.fail(1, 201, route="create",
+                            headers=[("Azure-AsyncOperation", elsewhere)])
+            s2 = started(p, emu, name="lro2", seconds=10)
+            with pytest.raises(pktcap.NotFoundError):
+                s2.wait(WAIT)
+            refused = (f'create packet capture "lro2": refusing to send the ARM token to '
+                       f'"127.0.0.2:{listener.port}" (Azure-AsyncOperation is not on the ARM '
+                       f"endpoint {emu.base_url})")
+            assert [m for m in logged if "refusing" in m] == [
+                f"azure: lro2: {refused}; following the capture's status instead"]
+        assert listener.seen == []
+    finally:
+        listener.close()
