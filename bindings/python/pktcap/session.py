@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import os
 import json
 import threading
 import time
@@ -469,10 +470,11 @@ class Session(Handle):
         return self._settings.get("storage")
 
     @storage.setter
-    def storage(self, value: Union[Storage, str, None]) -> None:
-        st = Storage(value) if isinstance(value, str) else value
+    def storage(self, value: Union[Storage, str, "os.PathLike[str]", None]) -> None:
+        st = Storage(os.fspath(value)) if isinstance(value, (str, os.PathLike)) else value
         if st is not None and not isinstance(st, Storage):
-            raise TypeError(f"storage: a Storage, a str or None, not {type(value).__name__}")
+            raise TypeError(f"storage: a Storage, a path, a URI or None, not "
+                            f"{type(value).__name__}")
         self._remember("storage", lib.pktcap_session_set_storage(
             self._handle(), st._handle() if st is not None else None), st)
         if st is not None:
@@ -612,7 +614,7 @@ class Session(Handle):
         ``{"resource": …, "status": …}``, or None)."""
         return json.loads(_take_string(lib.pktcap_session_details, self._handle()))
 
-    def fetch(self, storage: Union[Storage, str, None] = None,
+    def fetch(self, storage: Union[Storage, str, "os.PathLike[str]", None] = None,
               progress: Optional[Callable[[int, int], Any]] = None) -> Optional[bytes]:
         """Copy the finished capture into ``storage`` (a ``Storage``, or a path or
         URI); without one, return its bytes. ``progress(done, total)`` is called
@@ -636,8 +638,8 @@ class Session(Handle):
                 with Storage.memory() as mem:
                     rc = lib.pktcap_session_fetch(h, mem._handle())
                     data = mem.getvalue() if rc == 0 else None
-            elif isinstance(storage, str):
-                with Storage(storage) as st:
+            elif isinstance(storage, (str, os.PathLike)):
+                with Storage(os.fspath(storage)) as st:
                     rc = lib.pktcap_session_fetch(h, st._handle())
                 data = None
             else:

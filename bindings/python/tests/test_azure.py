@@ -510,7 +510,7 @@ def test_a_download_cut_mid_body_is_resumed_with_range(emu, tmp_path):
     with provider(emu) as p:
         s = finished(p, emu)
         emu.faults.cut_body(1, len(CAPTURE) // 2, route="blob")
-        s.fetch(str(out))
+        s.fetch(out)                        # a pathlib.Path works as a str does
     assert out.read_bytes() == CAPTURE
     blobs = emu.requests(route="blob")
     assert len(blobs) == 2

@@ -198,3 +198,84 @@ def test_reading_10000_times_does_not_grow_memory(assert_no_memory_growth):
                     pass
 
     assert_no_memory_growth(run)
+
+
+def test_packet_timestamp_is_seconds_as_a_float():
+    assert pktcap.Packet(b"", ts_sec=1700000000, ts_nsec=250000000).timestamp == 1700000000.25
+    assert pktcap.Packet(b"", ts_sec=7).timestamp == 7.0
+
+
+@pytest.mark.parametrize("fmt,header", [(pktcap.Format.PCAP, 24), (pktcap.Format.PCAPNG, None)])
+def test_reader_offset_is_where_the_next_record_starts(fmt, header):
+    st = pktcap.Storage.memory()
+    with pktcap.Writer(st, fmt) as w:
+        w.add_interface()
+        w.write(ETH)
+        w.write(ETH[:20], length=99)
+    data = st.getvalue()
+    with pktcap.Reader(data) as r:
+        start = r.offset   # the file header (pcap) or SHB (pcapng) is read at open
+        r.next()
+        first = r.offset
+        r.next()
+        assert r.offset == len(data)
+        assert r.next() is None and r.offset == len(data)
+    if header is not None:   # classic pcap: 24-byte header, 16-byte record headers
+        assert (start, first) == (24, 24 + 16 + 60)
+        assert len(data) == 24 + 16 + 60 + 16 + 20
+    else:                    # pcapng: SHB, IDB, EPB, EPB; blocks carry their length
+        shb = int.from_bytes(data[4:8], "little")
+        idb = int.from_bytes(data[shb + 4:shb + 8], "little")
+        epb = int.from_bytes(data[shb + idb + 4:shb + idb + 8], "little")
+        assert (start, first) == (shb, shb + idb + epb)
+
+
+def pcapng_blocks(data):
+    """(type, body) of every block of a little-endian pcapng file."""
+    out, off = [], 0
+    while off < len(data):
+        kind, length = int.from_bytes(data[off:off + 4], "little"), \
+            int.from_bytes(data[off + 4:off + 8], "little")
+        out.append((kind, data[off + 8:off + length - 4]))
+        off += length
+    return out
+
+
+def test_interface_stats_become_one_statistics_block_per_interface_at_close():
+    st = pktcap.Storage.memory()
+    with pktcap.Writer(st, pktcap.Format.PCAPNG) as w:
+        w.add_interface(1, 0, "eth0")
+        w.add_interface(1, 0, "eth1")
+        w.write(ETH)
+        w.set_interface_stats(1, 1000, 7)
+        w.set_interface_stats(1, 1001, 8)   # the last values count
+        with pytest.raises(pktcap.InvalidArgumentError) as info:
+            w.set_interface_stats(2, 1, 1)
+        assert info.value.code == pktcap.Status.E_INVAL
+        assert info.value.message == "interface 2 is not declared (the writer has 2)"
+    blocks = pcapng_blocks(st.getvalue())
+    assert [kind for kind, _ in blocks] == [0x0A0D0D0A, 1, 1, 6, 5]   # the ISB comes last
+    isb = blocks[-1][1]
+    assert int.from_bytes(isb[0:4], "little") == 1   # interface id
+    options, off = {}, 12   # after interface id and timestamp
+    while off < len(isb):
+        code, length = int.from_bytes(isb[off:off + 2], "little"), \
+            int.from_bytes(isb[off + 2:off + 4], "little")
+        options[code] = isb[off + 4:off + 4 + length]
+        off += 4 + (length + 3) // 4 * 4
+    assert int.from_bytes(options[4], "little") == 1001   # isb_ifrecv
+    assert int.from_bytes(options[5], "little") == 8      # isb_ifdrop
+    assert list(pktcap.Reader(st.getvalue()))[0].data == ETH
+
+
+def test_interface_stats_leave_a_classic_pcap_file_as_it_was():
+    files = []
+    for stats in (False, True):
+        st = pktcap.Storage.memory()
+        with pktcap.Writer(st, pktcap.Format.PCAP) as w:
+            w.add_interface()
+            w.write(ETH, ts_sec=1)
+            if stats:
+                w.set_interface_stats(0, 10, 2)
+        files.append(st.getvalue())
+    assert files[0] == files[1] and len(files[1]) == 24 + 16 + 60

@@ -152,6 +152,11 @@ def test_settings_are_kept(provider, tmp_path):
         assert s.time_limit == 0.5
         assert str(s.filter) == "proto=udp remote_port=53"
         assert isinstance(s.storage, pktcap.Storage)
+        s.storage = tmp_path / "y.pcapng"            # an os.PathLike as well
+        assert isinstance(s.storage, pktcap.Storage)
+        with pytest.raises(TypeError) as info:
+            s.storage = 42
+        assert str(info.value) == "storage: a Storage, a path, a URI or None, not int"
         s.time_limit = 0.0001            # positive: at least 1 ms
         assert s.time_limit == 0.001
         s.time_limit = None
@@ -226,6 +231,14 @@ def test_provider_close_closes_its_sessions():
     s = p.session("s")
     p.close()
     assert s.closed and p.closed
+
+
+def test_a_session_names_its_provider_even_once_closed():
+    with Provider.open("local:") as p, Provider.open("local:") as other:
+        s = p.session("s")
+        assert s.provider is p and other.session("t").provider is other
+        s.close()
+        assert s.provider is p   # a plain attribute: no handle needed
 
 
 def test_callback_objects_are_released(provider):

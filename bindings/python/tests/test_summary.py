@@ -76,6 +76,13 @@ def test_formats_agree_with_each_other():
         pktcap.summary_header(99)
 
 
+def test_repr_is_the_text_line_in_angle_brackets():
+    s = pktcap.summarize(pktcap.Packet(tcp_syn_v4(), ts_sec=1700000000, ts_nsec=123456000))
+    s.number = 7
+    s.time_digits = 6
+    assert repr(s) == "<Summary 7 22:13:20.123456 IP 10.0.0.1.50000 > 10.0.0.2.80: TCP [S] len 54>"
+
+
 def test_reader_summaries_equal_the_cli_json_output():
     with pktcap.Reader(str(AFS)) as r:
         ours = [json.loads(s.format(pktcap.SummaryFormat.JSON)) for s in r.summaries()]
