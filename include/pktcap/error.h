@@ -128,7 +128,8 @@ PKTCAP_API int pktcap_error_http_status(const pktcap_error *error);
 PKTCAP_API const char *pktcap_error_provider_code(const pktcap_error *error);
 
 /**
- * @brief The provider's own error text, as the provider wrote it.
+ * @brief The provider's own error text, as the provider wrote it, on one
+ *        line (control characters such as line breaks become blanks).
  * @param error a record from pktcap_error_last(), or NULL.
  * @return a string owned by the record; "" when the provider gave none.
  */

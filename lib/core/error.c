@@ -91,6 +91,13 @@ static void copy_bounded(char *dst, size_t n, const char *src)
     memcpy(dst + keep, "...", 4);
 }
 
+void pktcap__one_line(char *text)
+{
+    for (unsigned char *p = (unsigned char *)text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+}
+
 PKTCAP__PRINTF(1, 0)
 static void format_message(const char *fmt, va_list ap, const char *suffix)
 {
@@ -103,6 +110,8 @@ static void format_message(const char *fmt, va_list ap, const char *suffix)
         snprintf(buf + used, sizeof(buf) - used, "%s", suffix);
     }
     copy_bounded(last_error.message, sizeof(last_error.message), buf);
+    /* A server's text can hold anything: a message stays one line. */
+    pktcap__one_line(last_error.message);
 }
 
 static void reset(int code)
@@ -149,9 +158,13 @@ int pktcap__error_remote(int code, int http_status, const char *provider_code,
     last_error.http_status = http_status;
     if (provider_code)
         copy_bounded(last_error.provider_code, sizeof(last_error.provider_code), provider_code);
-    if (provider_message)
+    if (provider_message) {
         copy_bounded(last_error.provider_message, sizeof(last_error.provider_message),
                      provider_message);
+        pktcap__one_line(last_error.provider_message);
+    }
+    if (provider_code)
+        pktcap__one_line(last_error.provider_code);
     return code;
 }
 

@@ -14,6 +14,11 @@
  * so a failure path reads `return pktcap__error_set(PKTCAP_E_INVAL, "...")`. */
 int pktcap__error_set(int code, const char *fmt, ...) PKTCAP__PRINTF(2, 3);
 
+/* Replaces every control character (below 0x20, and DEL) of `text` by a
+ * blank, in place: messages and log lines are one line whatever a server
+ * put in the text they quote. */
+void pktcap__one_line(char *text);
+
 /* As pktcap__error_set, with ": <strerror(errnum)>" appended. */
 int pktcap__error_errno(int code, int errnum, const char *fmt, ...) PKTCAP__PRINTF(3, 4);
 

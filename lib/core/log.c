@@ -24,5 +24,8 @@ void pktcap__log(const pktcap__logger *lg, int level, const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof line)
         memcpy(line + sizeof line - 4, "\xe2\x80\xa6", 4);   /* "…" and the NUL */
+    /* One line, as pktcap_log_cb promises, whatever a server's text held: a
+     * hostile "\n" must not forge a line of the caller's log. */
+    pktcap__one_line(line);
     lg->cb(level, line, lg->userdata);
 }

@@ -62,6 +62,10 @@
 #define USER_AGENT "User-Agent: libpktcap/" PKTCAP_VERSION_STRING
 #define ERROR_BODY_MAX (64 * 1024)   /* of a download's non-2xx response */
 #define DAY_MS 86400000ULL
+/* The longest Retry-After a response reports (pktcap__http_response), so
+ * that callers may add it to a clock without overflowing: a server can ask
+ * for up to INT64_MAX ms ("Retry-After: 99999999999999999999"). */
+#define RETRY_AFTER_MAX_MS (INT64_MAX / 4)
 
 enum { DONE = 0, RETRY = 1 };        /* what finish decides */
 
@@ -119,6 +123,10 @@ struct call {
     int started;                     /* that block's headers are complete */
     int rc;                          /* why a callback stopped the transfer */
     int64_t start_ms;
+    /* a test transport replaces libcurl's transfer (fuzz targets) */
+    pktcap__http_test_fn test_fn;
+    void *test_userdata;
+    uint64_t test_bytes;             /* body bytes it delivered in this attempt */
 };
 
 /* ---- small helpers ----------------------------------------------------------- */
@@ -800,9 +808,14 @@ int pktcap__http_status_error(const pktcap__http_response *resp, const char *wha
         { 415, PKTCAP_E_INVAL }, { 429, PKTCAP_E_THROTTLED },
     };
     const char *reason = reason_phrase(resp->status);
+    const char *location = pktcap__http_header_get(resp, "Location");
     int has_code = provider_code && *provider_code;
     int has_message = provider_message && *provider_message;
+    int redirect = location && (resp->status == 301 || resp->status == 302 ||
+                                resp->status == 303 || resp->status == 307 || resp->status == 308);
+    pktcap__strbuf where = PKTCAP__STRBUF_INIT;
     char attempts[48] = "";
+    int rc;
     if (code == 0) {
         code = PKTCAP_E_REMOTE;
         for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
@@ -811,13 +824,21 @@ int pktcap__http_status_error(const pktcap__http_response *resp, const char *wha
     }
     if (resp->attempts > 1)
         snprintf(attempts, sizeof attempts, " after %d attempts", resp->attempts);
-    return pktcap__error_remote(code, (int)resp->status, provider_code, provider_message,
-                                "%s: HTTP %ld%s%s%s%s%s%s%s%s%s%s", what ? what : "HTTP request",
-                                resp->status, reason ? " " : "", reason ? reason : "",
-                                has_code ? ": " : "", has_code ? provider_code : "",
-                                has_message ? ": " : "", has_message ? provider_message : "",
-                                resp->request_id[0] ? " (request id " : "", resp->request_id,
-                                resp->request_id[0] ? ")" : "", attempts);
+    /* Redirects are never followed (credentials must not go to another
+     * host): a redirect that reaches a caller says so, and where it led. */
+    if (redirect)
+        pktcap__redact_url(&where, location);
+    rc = pktcap__error_remote(code, (int)resp->status, provider_code, provider_message,
+                              "%s: HTTP %ld%s%s%s%s%s%s%s%s%s%s%s%s%s%s",
+                              what ? what : "HTTP request", resp->status, reason ? " " : "", reason ? reason : "",
+                              has_code ? ": " : "", has_code ? provider_code : "",
+                              has_message ? ": " : "", has_message ? provider_message : "",
+                              redirect ? " (a redirect" : "", where.p ? " to " : "",
+                              where.p ? where.p : "", redirect ? ": not followed)" : "",
+                              resp->request_id[0] ? " (request id " : "", resp->request_id,
+                              resp->request_id[0] ? ")" : "", attempts);
+    pktcap__strbuf_free(&where);
+    return rc;
 }
 
 /* ---- one attempt: what the callbacks do ------------------------------------------------ */
@@ -1201,6 +1222,10 @@ static int set_options(struct call *c)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 0L);   /* a 3xx is the caller's to read */
+    /* libcurl silently sends a request again when the kept-alive connection
+     * it reused dies before the first response byte: never for a request
+     * that must not be repeated, so those get a connection of their own. */
+    SET(CURLOPT_FRESH_CONNECT, c->idempotent ? 0L : 1L);
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     SET(CURLOPT_ERRORBUFFER, c->errbuf);
     SET(CURLOPT_HTTPHEADER, c->headers);
@@ -1266,6 +1291,7 @@ static int prepare(struct call *c)
     c->started = 0;
     c->rc = 0;
     c->errbuf[0] = '\0';
+    c->test_bytes = 0;
     if (c->d) {
         c->d->to_storage = 0;
         c->d->offset = c->d->begun ? c->d->received : 0;
@@ -1373,6 +1399,10 @@ static int transport_retryable(CURLcode cc, int idempotent)
     }
 }
 
+/* doc/errors.md: a certificate that was not verified is reported with the way out. */
+#define VERIFY_HINT "; if this host does not trust the server's certificate or the CA that " \
+                    "signed it, give that certificate as the ca_file option"
+
 static int transport_failed(struct call *c, CURLcode cc, int64_t *delay)
 {
     const char *text = c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
@@ -1382,8 +1412,10 @@ static int transport_failed(struct call *c, CURLcode cc, int64_t *delay)
         return RETRY;
     if (c->resp->attempts > 1)
         snprintf(attempts, sizeof attempts, " after %d attempts", c->resp->attempts);
-    rc = pktcap__error_set(transport_code(cc), "%s: %s (%s)%s", c->what, text, c->url, attempts);
-    pktcap__log(c->h->log, PKTCAP_LOG_ERROR, "%s: %s (%s)%s", c->what, text, c->url, attempts);
+    rc = pktcap__error_set(transport_code(cc), "%s: %s%s (%s)%s", c->what, text,
+                           cc == CURLE_PEER_FAILED_VERIFICATION ? VERIFY_HINT : "", c->url,
+                           attempts);
+    pktcap__log(c->h->log, PKTCAP_LOG_ERROR, "%s", pktcap_error_message(pktcap_error_last()));
     return rc;
 }
 
@@ -1403,8 +1435,9 @@ static void log_response(const struct call *c)
 {
     const pktcap__http_response *resp = c->resp;
     const char *reason = reason_phrase(resp->status);
-    curl_off_t bytes = 0;
-    curl_easy_getinfo(c->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+    curl_off_t bytes = (curl_off_t)c->test_bytes;
+    if (!c->test_fn)
+        curl_easy_getinfo(c->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
     pktcap__log(c->h->log, PKTCAP_LOG_INFO, "< %ld%s%s (%lld bytes, %lld ms%s%s)", resp->status,
                 reason ? " " : "", reason ? reason : "", (long long)bytes,
                 (long long)(now_ms() - c->start_ms), resp->request_id[0] ? ", request id " : "",
@@ -1416,11 +1449,14 @@ static int response_arrived(struct call *c, int64_t *delay)
     pktcap__http_response *resp = c->resp;
     const char *which;
     char reason[200];
-    long status = 0;
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+    long status = c->status;   /* a test transport's: the last status line fed */
+    if (!c->test_fn)
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
     resp->status = status;
     copy_request_id(resp);
     resp->retry_after_ms = retry_after(resp, (int64_t)time(NULL), &which);
+    if (resp->retry_after_ms > RETRY_AFTER_MAX_MS)
+        resp->retry_after_ms = RETRY_AFTER_MAX_MS;
     log_response(c);
     /* A rejected token gets one fresh fetch, outside the retry count: it is
      * the normal end of a token's life, not a failure of the service. */
@@ -1449,6 +1485,132 @@ static int finish(struct call *c, CURLcode cc, int64_t *delay)
     if (cc != CURLE_OK)
         return transport_failed(c, cc, delay);
     return response_arrived(c, delay);
+}
+
+/* ---- one attempt: transfer through a test transport ------------------------------------------- */
+
+static pthread_mutex_t test_lock = PTHREAD_MUTEX_INITIALIZER;
+static pktcap__http_test_fn test_fn;
+static void *test_userdata;
+
+void pktcap__http_set_test_transport(pktcap__http_test_fn fn, void *userdata)
+{
+    pthread_mutex_lock(&test_lock);
+    test_fn = fn;
+    test_userdata = userdata;
+    pthread_mutex_unlock(&test_lock);
+}
+
+static CURLcode test_failure(int failure)
+{
+    switch (failure) {
+    case PKTCAP__HTTP_TEST_REFUSED:
+        return CURLE_COULDNT_CONNECT;
+    case PKTCAP__HTTP_TEST_TIMEOUT:
+        return CURLE_OPERATION_TIMEDOUT;
+    case PKTCAP__HTTP_TEST_TLS:
+        return CURLE_PEER_FAILED_VERIFICATION;
+    default:
+        return CURLE_RECV_ERROR;
+    }
+}
+
+/* One header line handed to on_header as libcurl hands it: with its CRLF. */
+static CURLcode feed_header(struct call *c, const char *line, size_t len)
+{
+    pktcap__strbuf b = PKTCAP__STRBUF_INIT;
+    CURLcode cc = CURLE_OUT_OF_MEMORY;
+    pktcap__strbuf_add(&b, line, len);
+    pktcap__strbuf_add(&b, "\r\n", 2);
+    if (!b.failed)
+        cc = on_header(b.p, 1, b.n, c) == b.n ? CURLE_OK : CURLE_WRITE_ERROR;
+    pktcap__strbuf_free(&b);
+    return cc;
+}
+
+/* The response, through the callbacks libcurl would call. */
+static CURLcode feed_response(struct call *c, const pktcap__http_test_response *tr)
+{
+    const char *h = tr->headers ? tr->headers : "", *end = h + (tr->headers ? tr->headers_len : 0);
+    const char *body = tr->body;
+    char status[32];
+    uint64_t len = tr->body && tr->body_len ? tr->body_len : 0, announced;
+    CURLcode cc;
+    int cut = 0;
+    if (tr->status < 200 || tr->status > 999)
+        return CURLE_WEIRD_SERVER_REPLY;   /* libcurl reads no other final status */
+    snprintf(status, sizeof status, "HTTP/1.1 %ld", tr->status);
+    cc = feed_header(c, status, strlen(status));
+    while (cc == CURLE_OK && h < end) {
+        const char *nl = memchr(h, '\n', (size_t)(end - h));
+        size_t n = nl ? (size_t)(nl - h) : (size_t)(end - h);
+        size_t line = n;
+        while (line > 0 && h[line - 1] == '\r')
+            line--;
+        if (line > 0 && !(line >= 5 && strncmp(h, "HTTP/", 5) == 0))
+            cc = feed_header(c, h, line);
+        h += n + (nl != NULL);
+    }
+    if (cc == CURLE_OK)
+        cc = feed_header(c, "", 0);
+    if (cc != CURLE_OK)
+        return cc;
+    if (strcmp(c->method, "HEAD") == 0 || tr->status == 204 || tr->status == 304)
+        return CURLE_OK;
+    if (header_u64(c->resp, "content-length", &announced) == 0) {
+        cut = announced > len;
+        if (announced < len)
+            len = announced;
+    }
+    while (len > 0) {
+        size_t chunk = len < CURL_MAX_WRITE_SIZE ? (size_t)len : CURL_MAX_WRITE_SIZE;
+        if (on_body((char *)body, 1, chunk, c) != chunk)
+            return CURLE_WRITE_ERROR;
+        c->test_bytes += chunk;
+        body += chunk;
+        len -= chunk;
+    }
+    return cut ? CURLE_PARTIAL_FILE : CURLE_OK;
+}
+
+/* In place of curl_easy_perform: the request as it would go out, to the
+ * test transport; its answer to the callbacks. */
+static CURLcode test_transfer(struct call *c)
+{
+    pktcap__http_test_request tq;
+    pktcap__http_test_response tr;
+    const char **lines;
+    size_t n = 0;
+    int failure;
+    CURLcode cc = CURLE_OK;
+    for (const struct curl_slist *l = c->headers; l; l = l->next)
+        n++;
+    if (!(lines = pktcap__calloc(n + 1, sizeof *lines)))
+        return CURLE_OUT_OF_MEMORY;
+    n = 0;
+    for (const struct curl_slist *l = c->headers; l; l = l->next)
+        lines[n++] = l->data;
+    memset(&tq, 0, sizeof tq);
+    tq.method = c->method;
+    tq.url = c->req->url;
+    tq.headers = lines;
+    if (sends_body(c)) {
+        tq.body = c->req->body ? c->req->body : "";
+        tq.body_len = c->req->body ? c->req->body_len : 0;
+    }
+    tq.download = c->d != NULL;
+    memset(&tr, 0, sizeof tr);
+    failure = c->test_fn(&tq, &tr, c->test_userdata);
+    pktcap__free(lines);
+    if (tr.status != 0)
+        cc = feed_response(c, &tr);
+    if (cc == CURLE_OK && failure != PKTCAP__HTTP_TEST_OK)
+        cc = test_failure(failure);
+    else if (cc == CURLE_OK && tr.status == 0)
+        cc = CURLE_GOT_NOTHING;
+    if (cc != CURLE_OK && !c->errbuf[0])
+        snprintf(c->errbuf, sizeof c->errbuf, "%s (test transport)", curl_easy_strerror(cc));
+    return cc;
 }
 
 /* ---- a call ------------------------------------------------------------------------------------ */
@@ -1553,6 +1715,10 @@ static int call_init(struct call *c, pktcap__http *h, const pktcap__http_request
     c->easy = take_easy(h);
     if (!c->easy)
         return pktcap__error_set(PKTCAP_E_NOMEM, "%s: libcurl could not make a handle", c->what);
+    pthread_mutex_lock(&test_lock);
+    c->test_fn = test_fn;
+    c->test_userdata = test_userdata;
+    pthread_mutex_unlock(&test_lock);
     return 0;
 }
 
@@ -1574,12 +1740,12 @@ static int run_call(struct call *c)
     for (;;) {
         rc = prepare(c);
         if (rc == 0)
-            rc = finish(c, curl_easy_perform(c->easy), &delay);
+            rc = finish(c, c->test_fn ? test_transfer(c) : curl_easy_perform(c->easy), &delay);
         curl_slist_free_all(c->headers);
         c->headers = NULL;
         if (rc != RETRY)
             return rc;
-        if (delay > 0)
+        if (delay > 0 && !c->test_fn)   /* a test transport's delays are counted, not slept */
             sleep_unless_canceled(delay, c->req->cancel);
     }
 }
@@ -1651,10 +1817,12 @@ int pktcap__http_download(pktcap__http *h, const pktcap__http_request *req, pktc
         claimed = 1;
     if (rc == 0)
         rc = run_call(&c);
+    /* A non-2xx: the error body, for the caller's message. Kept before the
+     * commit: nothing may fail once the file has its final name. */
+    if (rc == 0)
+        rc = keep_body(&c);
     if (rc == 0 && resp->status >= 200 && resp->status < 300)
         rc = commit_download(&c);
-    if (rc == 0)
-        rc = keep_body(&c);   /* a non-2xx: the error body, for the caller's message */
     if (d.begun)
         pktcap__storage_abort(st);
     if (claimed)

@@ -136,7 +136,8 @@ typedef struct pktcap__http_response {
     size_t nheaders;
     char client_request_id[40];    /* the id sent (re-send it while polling) */
     char request_id[128];          /* the server's: x-ms-request-id, cf-ray, x-request-id */
-    int64_t retry_after_ms;        /* from the final response; -1 when absent */
+    int64_t retry_after_ms;        /* from the final response; -1 when absent; at most
+                                      INT64_MAX / 4, so that a clock plus it cannot overflow */
     int attempts;                  /* requests sent, retries included */
 } pktcap__http_response;
 
@@ -211,5 +212,55 @@ void pktcap__http_uuid(char out[37]);
 
 /* Percent-encodes `s` for a URL path segment or query value. */
 int pktcap__http_escape(char **out, const char *s);
+
+/* ---- test transport (fuzz targets only) ------------------------------------------ */
+
+/* What an attempt would send. Valid during the call only. */
+typedef struct pktcap__http_test_request {
+    const char *method;
+    const char *url;
+    const char *const *headers;    /* the header lines as they would go out, the
+                                      Authorization of req->auth included; NULL-terminated */
+    const void *body;              /* NULL when the attempt sends none */
+    size_t body_len;
+    int download;                  /* an attempt of pktcap__http_download */
+} pktcap__http_test_request;
+
+/* Transport failures a test transport can answer with instead of (or, after
+ * part of a response, in the middle of) a response. */
+enum {
+    PKTCAP__HTTP_TEST_OK = 0,
+    PKTCAP__HTTP_TEST_REFUSED = 1,  /* nothing sent: connection refused */
+    PKTCAP__HTTP_TEST_TIMEOUT = 2,  /* the request timed out */
+    PKTCAP__HTTP_TEST_RESET = 3,    /* the connection broke (after what was received) */
+    PKTCAP__HTTP_TEST_TLS = 4       /* the server's certificate was not verified */
+};
+
+/* What the server answered. The memory is the test transport's and must stay
+ * valid until it is called again (or removed). */
+typedef struct pktcap__http_test_response {
+    long status;                   /* 200-999; 0: nothing received */
+    const char *headers;           /* "Name: value" lines separated by "\n" (or "\r\n");
+                                      empty lines and status lines are skipped */
+    size_t headers_len;
+    const void *body;              /* ignored for HEAD, 204 and 304, as libcurl does */
+    size_t body_len;
+} pktcap__http_test_response;
+
+/* Fills *resp and returns PKTCAP__HTTP_TEST_OK, or a PKTCAP__HTTP_TEST_*
+ * failure (with resp->status 0, or after the response it filled: a transfer
+ * cut short). Called from whichever thread sends the request. */
+typedef int (*pktcap__http_test_fn)(const pktcap__http_test_request *req,
+                                    pktcap__http_test_response *resp, void *userdata);
+
+/* FOR FUZZ TARGETS ONLY: process-global, not exported. While a function is
+ * set, it replaces libcurl's transfer in every attempt of every client that
+ * starts a call afterwards: its answer goes through the same header and body
+ * callbacks a real response does (a Content-Length larger than the body is a
+ * transfer cut short, a smaller one truncates it, as with libcurl), and
+ * everything after — status mapping, the retry policy, size caps, downloads
+ * into storage — runs unchanged, except that retry delays are counted
+ * against the budget without being slept. NULL restores the network. */
+void pktcap__http_set_test_transport(pktcap__http_test_fn fn, void *userdata);
 
 #endif

@@ -7,10 +7,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <pktcap/pktcap.h>
 #include "core/error.h"
+#include "core/log.h"
 
 static void every_code_has_a_distinct_name_and_text(void **state)
 {
@@ -161,6 +163,35 @@ static void each_thread_has_its_own_last_error(void **state)
     assert_string_equal(pktcap_error_message(pktcap_error_last()), "main thread");
 }
 
+static char logged[4096];
+
+static void keep_line(int level, const char *message, void *userdata)
+{
+    (void)level;
+    (void)userdata;
+    snprintf(logged, sizeof logged, "%s", message);
+}
+
+/* A hostile server's text with line breaks, escapes and DEL: the message, the
+ * provider's code and message, and a log line quoting it stay one line. */
+static void server_text_cannot_break_a_message_or_a_log_line(void **state)
+{
+    const char *evil = "no\nagent\r\n[error] forged\t\x1b[31m\x7f!";
+    (void)state;
+    assert_int_equal(pktcap__error_remote(PKTCAP_E_REMOTE, 400, "Bad\nCode", evil,
+                                          "create: %s", evil), PKTCAP_E_REMOTE);
+    const pktcap_error *e = pktcap_error_last();
+    assert_string_equal(pktcap_error_message(e), "create: no agent  [error] forged  [31m !");
+    assert_string_equal(pktcap_error_provider_message(e), "no agent  [error] forged  [31m !");
+    assert_string_equal(pktcap_error_provider_code(e), "Bad Code");
+    pktcap__logger lg = { keep_line, NULL, PKTCAP_LOG_DEBUG };
+    pktcap__log(&lg, PKTCAP_LOG_WARN, "azure: %s", evil);
+    assert_string_equal(logged, "azure: no agent  [error] forged  [31m !");
+    /* UTF-8 is text, not control: kept as it is. */
+    pktcap__log(&lg, PKTCAP_LOG_INFO, "caf\xc3\xa9 \xe2\x80\xa6");
+    assert_string_equal(logged, "caf\xc3\xa9 \xe2\x80\xa6");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +207,7 @@ int main(void)
         cmocka_unit_test(an_empty_message_falls_back_to_the_code_text),
         cmocka_unit_test(accessors_accept_null),
         cmocka_unit_test(each_thread_has_its_own_last_error),
+        cmocka_unit_test(server_text_cannot_break_a_message_or_a_log_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
