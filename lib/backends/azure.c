@@ -2328,7 +2328,7 @@ static int azure_fetch(pktcap_session *s, pktcap_storage *st)
     pktcap__http_dl dl;
     pktcap__http_response resp;
     pktcap__auth *auth = NULL;
-    char what[160], version[64], date[64], *url = NULL, *shown;
+    char what[160], version[64], date[64], *url = NULL;
     const char *headers[3];
     int rc;
 
@@ -2404,11 +2404,11 @@ static int azure_fetch(pktcap_session *s, pktcap_storage *st)
         return rc;
     }
     pktcap__http_response_clear(&resp);
-    shown = pktcap__strndup(as->storage_path, strcspn(as->storage_path, "?"));
-    pktcap__log(&s->provider->log, PKTCAP_LOG_INFO, "azure: %s: fetched %llu bytes (%s) from %s%s",
+    /* The blob's URL without its query: printed with a precision, so that
+     * nothing is allocated once the file has its final name. */
+    pktcap__log(&s->provider->log, PKTCAP_LOG_INFO, "azure: %s: fetched %llu bytes (%s) from %.*s%s",
                 s->name, (unsigned long long)dl.bytes, pktcap__format_name(dl.format),
-                shown ? shown : "the blob", sas ? " with a SAS" : "");
-    pktcap__free(shown);
+                (int)strcspn(as->storage_path, "?"), as->storage_path, sas ? " with a SAS" : "");
     return 0;
 }
 
@@ -2480,8 +2480,12 @@ static int azure_list_sessions(pktcap_provider *p, pktcap_session_list *list)
             pktcap__http_response_clear(&resp);
             break;
         }
-        root = pktcap__body_json(&resp);
+        /* Strictly: an answer that is not JSON at all (an HTML page, a body
+         * cut short) is reported as such, not as a missing "value". */
+        rc = pktcap__json_parse(&root, resp.body, resp.body_len, what);
         pktcap__http_response_clear(&resp);
+        if (rc < 0)
+            break;
         values = pktcap__json_path(root, "value");
         if (!json_is_array(values)) {
             json_decref(root);

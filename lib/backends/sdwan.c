@@ -296,17 +296,10 @@ static int sdwan_login(void *ctx, const int *cancel)
         req.what = what;
         req.sensitive_body = 1;
         req.cancel = cancel;
-        if ((rc = pktcap__http_send(sp->http, &req, &resp)) < 0) {
-            if (rc == PKTCAP_E_TLS) {
-                /* Appliances serve a self-signed certificate: say what to do. */
-                char keep[512];
-                snprintf(keep, sizeof keep, "%s", pktcap_error_message(pktcap_error_last()));
-                rc = pktcap__error_set(PKTCAP_E_TLS, "%s (to trust the appliance's certificate, "
-                                       "give it, or the CA that signed it, as the ca_file option)",
-                                       keep);
-            }
+        /* A self-signed appliance certificate: the HTTP layer's message says
+         * to give it as ca_file. */
+        if ((rc = pktcap__http_send(sp->http, &req, &resp)) < 0)
             break;
-        }
         if (resp.status == 404 && version == 2) {
             pktcap__log(&sp->p->log, PKTCAP_LOG_INFO, "sdwan: %s has no NITRO v2 login "
                         "(HTTP 404): logging in with v1", sp->authority);
@@ -1265,7 +1258,9 @@ static int sdwan_fetch(pktcap_session *s, pktcap_storage *st)
     req.retry = PKTCAP__HTTP_RETRY_AUTO;
     req.what = what;
     memset(&dl, 0, sizeof dl);
-    dl.max_bytes = sp->max_download;
+    /* A lower max_download_bytes is the HTTP client's own cap, whose message
+     * names that option; the appliance's 575 MiB is this backend's. */
+    dl.max_bytes = sp->max_download < MAX_CAPTURE_FILE ? 0 : MAX_CAPTURE_FILE;
     dl.capture_file = 1;   /* the Content-Type says JSON: the magic decides */
     dl.progress = s->progress_cb;
     dl.userdata = s->progress_userdata;

@@ -20,21 +20,38 @@ import http.server
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import socketserver
 import ssl
+import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
 import urllib.parse
 
 __all__ = [
-    "Emulator", "Faults", "Headers", "Request", "Response",
-    "http_date", "make_cert",
+    "CREDENTIAL_HEADERS", "Emulator", "Faults", "HTML_PAGE", "Headers", "INVALID_JSON",
+    "RedirectTarget", "Request", "Response", "http_date", "huge_json", "issue_cert", "make_ca",
+    "make_cert",
 ]
+
+# What the ``wrong_content_type`` fault serves by default: a proxy's or
+# captive portal's sign-in page where the API's JSON was expected.
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head>"
+             b"<body><h1>Sign in to continue</h1><form method=\"post\"></form></body></html>\n")
+# What the ``invalid_json`` fault serves by default: JSON-looking, not JSON.
+INVALID_JSON = b'{"value": [{"name": "cap1",, "id": }]'
+# How long a ``stall`` holds a connection at most: it ends sooner when the
+# client gives up (closes) or the emulator stops.
+STALL_SECONDS = 120.0
+# Credential-bearing request headers a RedirectTarget watches for.
+CREDENTIAL_HEADERS = ("Authorization", "Cookie", "X-Auth-Key", "X-Auth-Email",
+                      "X-Auth-User-Service-Key")
 
 
 def http_date(when=None):
@@ -113,19 +130,36 @@ class Response:
     """What a handler returns.
 
     ``headers`` is a list of (name, value) pairs (Content-Length is added by
-    the server).  Fault behaviours: ``cut_after=N`` sends the headers (with
-    the full Content-Length) and only N body bytes, then closes the
-    connection; ``delay`` waits that many seconds before answering;
+    the server).  ``stream``, when not None, is an iterable of bytes sent as
+    the body instead of ``body`` (never held whole: hundreds of MB can go
+    out); it is announced as ``Content-Length: length``, or sent chunked
+    when ``length`` is None.
+
+    Fault behaviours: ``cut_after=N`` sends the headers (with the full
+    Content-Length) and only N body bytes, then closes the connection, or
+    resets it (TCP RST: SO_LINGER 0) when ``cut_how`` is ``"rst"``;
+    ``head_cut=N`` sends only the first N bytes of the status line and
+    headers, then closes or resets (``cut_how``); ``stall`` (seconds) sends
+    nothing at all, or only the headers when ``stall_after_headers``, and
+    holds the connection that long, until the client closes it or the
+    emulator stops; ``delay`` waits that many seconds before answering;
     ``close`` closes the connection after a complete answer.
     """
 
-    def __init__(self, status, headers=None, body=b"", cut_after=None, delay=0.0, close=False):
+    def __init__(self, status, headers=None, body=b"", cut_after=None, delay=0.0, close=False,
+                 stream=None, length=None):
         self.status = status
         self.headers = list(headers or [])
         self.body = body
         self.cut_after = cut_after
         self.delay = delay
         self.close = close
+        self.stream = stream
+        self.length = length
+        self.cut_how = "close"
+        self.head_cut = None
+        self.stall = None
+        self.stall_after_headers = False
 
     @classmethod
     def json(cls, status, obj, headers=None, content_type="application/json; charset=utf-8"):
@@ -156,18 +190,57 @@ class _Fault:
         self.params = params
 
 
+def huge_json(size, prefix=b'{"value":[', item=None, suffix=b"]}", block=64 * 1024):
+    """A JSON document of about *size* bytes, as ``(length, chunks)``.
+
+    The document is *prefix*, *item* (an object, without the comma) repeated
+    with commas between, then *suffix*; *length* is its exact size and
+    *chunks* a generator of blocks of about *block* bytes, so that the whole
+    never exists in memory.
+    """
+    item = item if item is not None else (
+        b'{"name":"capture-000000","id":"/subscriptions/0/packetCaptures/capture-000000",'
+        b'"properties":{"provisioningState":"Succeeded"}}')
+    step = len(item) + 1                          # the item and its comma
+    count = max(1, (size - len(prefix) - len(suffix) + 1) // step)
+    length = len(prefix) + count * step - 1 + len(suffix)
+    per_block = max(1, block // step)
+
+    def chunks():
+        yield prefix
+        left = count
+        full = (item + b",") * per_block
+        while left > per_block:
+            yield full
+            left -= per_block
+        yield (item + b",") * (left - 1) + item + suffix
+
+    return length, chunks()
+
+
 class Faults:
     """Thread-safe fault switches, shared by every emulator.
 
     Each switch arms a rule for the next *n* requests whose route name
-    matches *route* (None = any route).  Rejections (``throttle`` and
-    ``fail``) are taken in the order they were armed; a ``delay`` and a
-    ``cut_body`` apply on top of whatever answer is sent.
+    matches *route* (None = any route).  The request is logged either way.
+
+    * Answers that replace the handler's (``throttle``, ``fail``, ``storm``,
+      ``redirect``, ``invalid_json``, ``huge_body``, ``wrong_content_type``)
+      are taken in the order they were armed; the handler does not run.
+    * ``truncate_json`` shortens whatever answer is sent (Content-Length
+      matching the shortened body).
+    * Connection faults apply on top of whatever answer is sent:
+      ``cut_body`` / ``reset_body`` (close or reset after N body bytes),
+      ``reset_headers`` (close or reset inside the status line and
+      headers), ``stall`` (send nothing, or only the headers, and hold the
+      connection), and ``delay``.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._rules = []
+
+    # -- answers that replace the handler's ------------------------------------
 
     def throttle(self, n, route=None, retry_after="1", header="Retry-After",
                  code=None, message=None):
@@ -188,13 +261,96 @@ class Faults:
         self._arm(_Fault("reject", n, route, status=status, code=code, message=message,
                          headers=list(headers or [])))
 
+    def storm(self, n, status, route=None, retry_after=None):
+        """*n* consecutive error answers: 429 (``throttle``) or a 5xx (``fail``).
+
+        *retry_after* (seconds, as text) adds a ``Retry-After`` header; None
+        sends none, so the client must fall back on its own backoff.
+        """
+        if status == 429:
+            self.throttle(n, route, retry_after=retry_after,
+                          header="Retry-After" if retry_after is not None else None)
+        else:
+            self.fail(n, status, route,
+                      headers=[("Retry-After", str(retry_after))] if retry_after is not None
+                      else None)
+
+    def redirect(self, n, location, route=None, status=302):
+        """Answer the next *n* matching requests with *status* (301, 302, 303, 307, 308)
+        and ``Location: location`` — a URL, or a callable(request) giving one
+        (e.g. a :class:`RedirectTarget` URL on another host, with the same path)."""
+        if status not in (301, 302, 303, 307, 308):
+            raise ValueError("a redirect status is one of 301, 302, 303, 307, 308")
+        self._arm(_Fault("reject", n, route, answer=lambda emu, req, name: Response(
+            status, [("Location", location(req) if callable(location) else location),
+                     ("Content-Type", "text/html; charset=utf-8")],
+            b"<html><body>Moved</body></html>\n")))
+
+    def invalid_json(self, n, route=None, status=200, body=INVALID_JSON,
+                     content_type="application/json; charset=utf-8"):
+        """Answer the next *n* matching requests with *status* and *body*, which
+        claims to be JSON and is not."""
+        self._arm(_Fault("reject", n, route, answer=lambda emu, req, name: Response(
+            status, [("Content-Type", content_type)], body)))
+
+    def wrong_content_type(self, n, route=None, status=200, content_type="text/html; charset=utf-8",
+                           body=HTML_PAGE):
+        """Answer the next *n* matching requests with *status*, *content_type*
+        (not the route's) and *body* (default: an HTML sign-in page, as a
+        proxy or captive portal sends)."""
+        self._arm(_Fault("reject", n, route, answer=lambda emu, req, name: Response(
+            status, [("Content-Type", content_type)], body)))
+
+    def huge_body(self, n, size=300 << 20, route=None, status=200, announce=True,
+                  content_type="application/json; charset=utf-8", prefix=b'{"value":[',
+                  item=None, suffix=b"]}"):
+        """Answer the next *n* matching requests with a JSON body of about *size*
+        bytes (see :func:`huge_json`), streamed from a generator: the
+        emulator never holds it.  *announce*: with its Content-Length, else
+        chunked (the client learns the size only by reading).  A client that
+        gives up mid-body just ends the answer."""
+        def answer(emu, req, name):
+            length, chunks = huge_json(size, prefix, item, suffix)
+            return Response(status, [("Content-Type", content_type)], stream=chunks,
+                            length=length if announce else None)
+        self._arm(_Fault("reject", n, route, answer=answer))
+
+    # -- changes to whatever answer is sent --------------------------------------
+
+    def truncate_json(self, n, route=None, keep=0.5):
+        """Shorten the body of the next *n* matching answers to *keep* bytes (an
+        int) or that fraction of it (a float; at least one byte is cut), with
+        a Content-Length that matches: valid headers, a body that ends early."""
+        self._arm(_Fault("truncate", n, route, keep=keep))
+
     def cut_body(self, n, after_bytes, route=None):
         """Close the connection after *after_bytes* body bytes of the next *n* matching answers."""
         self._arm(_Fault("cut", n, route, after_bytes=after_bytes))
 
+    def reset_body(self, n, after_bytes, route=None):
+        """Like ``cut_body``, but reset the connection (TCP RST) after *after_bytes* body bytes."""
+        self._arm(_Fault("cut", n, route, after_bytes=after_bytes, how="rst"))
+
+    def reset_headers(self, n, after_bytes=20, route=None, how="rst"):
+        """Send only the first *after_bytes* bytes of the next *n* matching
+        answers' status line and headers, then reset the connection (*how*
+        ``"rst"``: SO_LINGER 0) or close it (``"close"``)."""
+        if how not in ("rst", "close"):
+            raise ValueError("how is 'rst' or 'close'")
+        self._arm(_Fault("head", n, route, after_bytes=after_bytes, how=how))
+
+    def stall(self, n, route=None, after_headers=False, seconds=STALL_SECONDS):
+        """Read the next *n* matching requests and answer nothing (or, with
+        *after_headers*, only the status line and headers), holding each
+        connection until the client closes it, the emulator stops, or
+        *seconds* pass; then close it."""
+        self._arm(_Fault("stall", n, route, after_headers=after_headers, seconds=seconds))
+
     def delay(self, n, seconds, route=None):
         """Wait *seconds* before answering the next *n* matching requests."""
         self._arm(_Fault("delay", n, route, seconds=seconds))
+
+    # -- bookkeeping ----------------------------------------------------------
 
     def reset(self):
         """Disarm every fault."""
@@ -202,7 +358,8 @@ class Faults:
             self._rules.clear()
 
     def pending(self, kind=None):
-        """How many fault firings are still armed (of *kind*: reject, cut, delay)."""
+        """How many fault firings are still armed (of *kind*: reject, truncate, cut, head,
+        stall, delay)."""
         with self._lock:
             return sum(r.remaining for r in self._rules if kind in (None, r.kind))
 
@@ -288,20 +445,104 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         resp = emu._answer(req)
         if resp.delay:
             emu._stopping.wait(resp.delay)
+        if resp.stall is not None and not resp.stall_after_headers:
+            self._stall(resp.stall)
+            return
         self.send_response(resp.status)
         for name, value in resp.headers:
             self.send_header(name, value)
         no_body = resp.status in (204, 304) or resp.status < 200
+        chunked = resp.stream is not None and resp.length is None
         if not no_body:
-            self.send_header("Content-Length", str(len(resp.body)))
-        if resp.close or resp.cut_after is not None:
+            if chunked:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                length = resp.length if resp.stream is not None else len(resp.body)
+                self.send_header("Content-Length", str(length))
+        if resp.close or resp.cut_after is not None or resp.stream is not None:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
+        # The head goes out as bytes of our own, so that a fault can cut it anywhere.
+        head = b"".join(self._headers_buffer) + b"\r\n"
+        self._headers_buffer = []
+        if resp.head_cut is not None:
+            self.wfile.write(head[:resp.head_cut])
+            self._abort(resp.cut_how)
+            return
+        self.wfile.write(head)
+        if resp.stall is not None:
+            self._stall(resp.stall)
+            return
         if self.command != "HEAD" and not no_body:
-            body = resp.body if resp.cut_after is None else resp.body[:resp.cut_after]
-            self.wfile.write(body)
+            if resp.stream is not None:
+                self._send_stream(resp.stream, chunked, resp.cut_after)
+            else:
+                self.wfile.write(resp.body if resp.cut_after is None
+                                 else resp.body[:resp.cut_after])
+        if resp.cut_after is not None and resp.cut_how == "rst":
+            self._abort("rst")
+            return
         self.wfile.flush()
+
+    def _send_stream(self, chunks, chunked, cut_after):
+        """Writes a streamed body; a client that hangs up ends it quietly."""
+        emu = self.server.emulator
+        sent = 0
+        try:
+            for chunk in chunks:
+                if emu._stopping.is_set():
+                    break
+                if cut_after is not None:
+                    chunk = chunk[:max(cut_after - sent, 0)]
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+                    sent += len(chunk)
+                if cut_after is not None and sent >= cut_after:
+                    return
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (OSError, ValueError):   # the client went away (reset, broken pipe, closed)
+            self.close_connection = True
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def _abort(self, how):
+        """Ends the connection now: a TCP reset (SO_LINGER 0, then close) or a plain close.
+
+        The descriptor is closed here, not through socket.close(), which waits
+        for the handler's reader (a makefile) to be closed too."""
+        self.close_connection = True
+        try:
+            if how == "rst":
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+            else:
+                self.connection.shutdown(socket.SHUT_WR)
+            os.close(self.connection.detach())
+        except OSError:
+            pass
+
+    def _stall(self, seconds):
+        """Sends nothing more, until the client closes, the emulator stops or *seconds* pass."""
+        emu = self.server.emulator
+        self.close_connection = True
+        deadline = time.monotonic() + seconds
+        try:
+            self.wfile.flush()
+            while not emu._stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                readable, _, _ = select.select([self.connection], [], [], min(left, 0.05))
+                # What the client sends now is read raw (TLS records too) and
+                # dropped: only its end of the connection matters.
+                if readable and not socket.socket.recv(self.connection, 65536):
+                    break
+        except (OSError, ValueError):
+            pass
+        self._abort("close")
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
         if self.server.emulator.verbose:
@@ -343,7 +584,8 @@ class _Server(http.server.ThreadingHTTPServer):
 class Emulator:
     """A provider emulator: HTTP(S) server, route table, request log and faults.
 
-    Keyword arguments: ``port`` (0 = any free port), ``certfile`` /
+    Keyword arguments: ``host`` (the loopback address to listen on,
+    default 127.0.0.1), ``port`` (0 = any free port), ``certfile`` /
     ``keyfile`` (serve HTTPS), ``time_scale`` (multiplies every protocol
     duration), ``max_lifetime`` (seconds after ``start()`` when the server
     stops by itself), ``verbose`` (log requests and connection errors to
@@ -357,7 +599,8 @@ class Emulator:
     """
 
     def __init__(self, port=0, certfile=None, keyfile=None, time_scale=1.0,
-                 max_lifetime=900, verbose=False):
+                 max_lifetime=900, verbose=False, host="127.0.0.1"):
+        self.host = host
         self.port = port
         self.certfile = certfile
         self.keyfile = keyfile
@@ -389,7 +632,7 @@ class Emulator:
         if self.certfile:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.certfile, self.keyfile)
-        self._server = _Server(("127.0.0.1", self.port), self, context)
+        self._server = _Server((self.host, self.port), self, context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.01},
@@ -423,6 +666,25 @@ class Emulator:
                 pass
         self._stopped.set()
 
+    def close_connections(self, wait=5.0):
+        """Close every open connection from the server's side (a client's kept-alive
+        ones included) and wait up to *wait* seconds for their handlers to end:
+        the client's next request then opens a new connection."""
+        with self._conn_lock:
+            connections = list(self._connections)
+        for sock in connections:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with self._conn_lock:
+                if not self._connections:
+                    return True
+            time.sleep(0.005)
+        return False
+
     @property
     def running(self):
         """True between start() and stop()."""
@@ -440,8 +702,8 @@ class Emulator:
 
     @property
     def base_url(self):
-        """``http://127.0.0.1:PORT`` or ``https://127.0.0.1:PORT``."""
-        return "%s://127.0.0.1:%d" % ("https" if self.certfile else "http", self.port)
+        """``http://HOST:PORT`` or ``https://HOST:PORT`` (HOST: 127.0.0.1 unless given)."""
+        return "%s://%s:%d" % ("https" if self.certfile else "http", self.host, self.port)
 
     def scaled(self, seconds):
         """A protocol duration in real seconds (``seconds * time_scale``)."""
@@ -538,9 +800,12 @@ class Emulator:
         return None, allowed
 
     def _run_route(self, route, req):
-        delay = self.faults.take("delay", route.name)
-        reject = self.faults.take("reject", route.name)
-        if reject is not None:
+        faults = self.faults
+        delay = faults.take("delay", route.name)
+        reject = faults.take("reject", route.name)
+        if reject is not None and "answer" in reject:
+            resp = reject["answer"](self, req, route.name)
+        elif reject is not None:
             resp = self.error_response(reject["status"], reject["code"], reject["message"],
                                        route.name, reject["headers"])
         else:
@@ -553,9 +818,24 @@ class Emulator:
                 resp = self.error_response(500, route=route.name)
         if delay is not None:
             resp.delay += delay["seconds"]
-        cut = self.faults.take("cut", route.name)
+        truncate = faults.take("truncate", route.name)
+        if truncate is not None:
+            body = bytes(resp.body)
+            keep = truncate["keep"]
+            keep = keep if isinstance(keep, int) else int(len(body) * keep)
+            resp.body = body[:min(keep, max(len(body) - 1, 0))]
+        cut = faults.take("cut", route.name)
         if cut is not None:
             resp.cut_after = cut["after_bytes"]
+            resp.cut_how = cut.get("how", "close")
+        head = faults.take("head", route.name)
+        if head is not None:
+            resp.head_cut = head["after_bytes"]
+            resp.cut_how = head["how"]
+        stall = faults.take("stall", route.name)
+        if stall is not None:
+            resp.stall = stall["seconds"]
+            resp.stall_after_headers = stall["after_headers"]
         return resp
 
 
@@ -576,6 +856,39 @@ def parse_range(spec, total):
     return first, min(last, total - 1)
 
 
+class RedirectTarget(Emulator):
+    """Where a ``redirect`` fault sends clients: another listener (by default on
+    127.0.0.2, another host as far as a client can tell) that answers every
+    request with 200 ``{}`` and logs it, so a test can assert that nothing
+    followed the redirect, or that no credential came along."""
+
+    def __init__(self, host="127.0.0.2", **kwargs):
+        super().__init__(host=host, **kwargs)
+        self.add_route(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"], r"/.*",
+                       lambda req: Response.json(200, {}), "any")
+
+    def credentials_seen(self):
+        """The credential-bearing headers (CREDENTIAL_HEADERS) that arrived, in order, by name."""
+        return [name for req in self.requests() for name in CREDENTIAL_HEADERS
+                if name in req.headers]
+
+    def url_for(self, req):
+        """This listener's URL with the path and query of *req* (for ``Faults.redirect``)."""
+        return self.base_url + req.raw_path
+
+
+def _openssl(*args, what):
+    """Runs the openssl command line; RuntimeError when it is missing or fails."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("%s: the openssl command is not installed" % what)
+    done = subprocess.run([openssl] + list(args), stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("%s: openssl failed (%d): %s"
+                           % (what, done.returncode, done.stderr.decode(errors="replace").strip()))
+
+
 def make_cert(directory):
     """Make a self-signed certificate for 127.0.0.1 / localhost in *directory*.
 
@@ -583,22 +896,91 @@ def make_cert(directory):
     certificate is its own CA: pass certfile as the client's CA file.
     Raises RuntimeError when openssl is missing or fails.
     """
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        raise RuntimeError("make_cert: the openssl command is not installed")
     os.makedirs(directory, exist_ok=True)
     certfile = os.path.join(directory, "emulator-cert.pem")
     keyfile = os.path.join(directory, "emulator-key.pem")
-    command = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-               "-subj", "/CN=127.0.0.1",
-               "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-               "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-               "-addext", "extendedKeyUsage=serverAuth",
-               "-keyout", keyfile, "-out", certfile]
-    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, check=False)
-    if done.returncode != 0:
-        raise RuntimeError("make_cert: openssl failed (%d): %s"
-                           % (done.returncode, done.stderr.decode(errors="replace").strip()))
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+             "-addext", "extendedKeyUsage=serverAuth",
+             "-keyout", keyfile, "-out", certfile, what="make_cert")
+    os.chmod(keyfile, 0o600)
+    return certfile, keyfile
+
+
+def make_ca(directory):
+    """Make a test certificate authority in *directory*: ``(ca_cert, ca_key)``.
+
+    Give ca_cert to the client as its CA file, and sign server certificates
+    with :func:`issue_cert`, so that a TLS test can get everything right
+    except the one fault it is about.  RuntimeError when openssl fails.
+    """
+    os.makedirs(directory, exist_ok=True)
+    cert = os.path.join(directory, "test-ca.pem")
+    key = os.path.join(directory, "test-ca-key.pem")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=pktcap test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", key, "-out", cert, what="make_ca")
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+# `openssl ca` (not `x509 -req`) because it alone sets any validity period:
+# -startdate/-enddate make an expired certificate with OpenSSL 3.0, whose
+# req and x509 commands have no -not_before/-not_after yet.
+_CA_CONFIG = """\
+[ca]
+default_ca = test_ca
+[test_ca]
+database = {db}
+new_certs_dir = {dir}
+serial = {serial}
+default_md = sha256
+policy = any
+copy_extensions = none
+unique_subject = no
+[any]
+commonName = supplied
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = {names}
+"""
+
+
+def issue_cert(directory, ca, names=("IP:127.0.0.1", "DNS:localhost"), expired=False,
+               stem="server"):
+    """A server certificate signed by *ca* (``make_ca``'s pair), in *directory*.
+
+    *names* are its subjectAltName entries (the first also gives the CN);
+    *expired* makes it valid only for a day in 2020.  Returns ``(certfile,
+    keyfile)`` named after *stem*.  RuntimeError when openssl fails.
+    """
+    ca_cert, ca_key = ca
+    os.makedirs(directory, exist_ok=True)
+    certfile = os.path.join(directory, stem + "-cert.pem")
+    keyfile = os.path.join(directory, stem + "-key.pem")
+    with tempfile.TemporaryDirectory(dir=directory) as work:
+        csr = os.path.join(work, "request.csr")
+        config = os.path.join(work, "ca.cnf")
+        open(os.path.join(work, "index.txt"), "w").close()
+        with open(os.path.join(work, "serial"), "w") as f:
+            f.write("%032x\n" % int.from_bytes(os.urandom(15), "big"))
+        with open(config, "w") as f:
+            f.write(_CA_CONFIG.format(db=os.path.join(work, "index.txt"), dir=work,
+                                      serial=os.path.join(work, "serial"),
+                                      names=",".join(names)))
+        _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes",
+                 "-subj", "/CN=" + names[0].partition(":")[2],
+                 "-keyout", keyfile, "-out", csr, what="issue_cert")
+        period = (["-startdate", "20200101000000Z", "-enddate", "20200102000000Z"] if expired
+                  else ["-days", "2"])
+        _openssl("ca", "-batch", "-notext", "-config", config, "-extensions", "server",
+                 "-cert", ca_cert, "-keyfile", ca_key, "-in", csr, "-out", certfile,
+                 *period, what="issue_cert")
     os.chmod(keyfile, 0o600)
     return certfile, keyfile

@@ -35,6 +35,7 @@ def _azure(args, tls):
         with open(args.capture_file, "rb") as f:
             capture = f.read()
     emu = AzureEmulator(time_scale=args.time_scale, capture_bytes=capture,
+                        lro_retry_after=args.lro_retry_after,
                         max_lifetime=args.lifetime, port=args.port, verbose=args.verbose, **tls)
     emu.start()
     info = {
@@ -113,6 +114,9 @@ def main(argv=None):
     parser.add_argument("--capture-file", metavar="FILE", help="capture file served as the blob")
     parser.add_argument("--summary-json", metavar="FILE",
                         help="sdwan: JSON array of summary rows returned by a capture")
+    parser.add_argument("--lro-retry-after", metavar="SECONDS", default="1",
+                        help="azure: the Retry-After of long-running operations, which "
+                             "--time-scale does not scale (default 1)")
     parser.add_argument("--lifetime", type=float, default=900,
                         help="stop after S seconds (default 900)")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
