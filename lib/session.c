@@ -703,19 +703,23 @@ PKTCAP_API int pktcap_session_start(pktcap_session *s)
     if (!s->target)
         return pktcap__error_set(PKTCAP_E_INVAL, "cannot start session \"%s\": no target "
                                  "(pktcap_session_set_target)", s->name);
+    /* A backend without ids of its own (local) is known by the name: the
+     * copy is made first, so that no allocation can fail once it runs. */
+    char *id = pktcap__strdup(s->name);
+    if (!id)
+        return PKTCAP_E_NOMEM;
     rc = s->provider->backend->start(s);
     if (rc < 0) {
+        pktcap__free(id);
         /* Keep the backend's error as the thread's error and the session's text. */
         pktcap__session_fail(s, NULL);
         return rc;
     }
     if (!s->id[0]) {
-        /* A backend without ids of its own (local) is known by the name. */
-        char *id = pktcap__strdup(s->name);
-        if (id) {
-            pktcap__free(s->id);
-            s->id = id;
-        }
+        pktcap__free(s->id);
+        s->id = id;
+    } else {
+        pktcap__free(id);
     }
     return 0;
 }

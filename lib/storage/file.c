@@ -89,20 +89,44 @@ static int create_temp(pktcap_storage *st)
                              st->name, path, TEMP_ATTEMPTS);
 }
 
+/* A device or FIFO under the final name (/dev/null, /dev/stdout, a named
+ * pipe) is written in place: renaming a file over it would replace the node
+ * itself. Nothing can be taken back from it, as with a descriptor target. */
+static int special_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISFIFO(sb.st_mode));
+}
+
+static int open_in_place(pktcap_storage *st)
+{
+    int fd = open(st->file.path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pktcap__error_errno(pktcap__error_from_errno(errno), errno, "storage '%s': opening %s",
+                                   st->name, st->file.path);
+    st->file.fd = fd;
+    st->file.in_place = 1;
+    return 0;
+}
+
 static int file_begin(pktcap_storage *st)
 {
     struct stat sb;
+    int rotating = pktcap__storage_rotates(st);
     /* Checked early so a capture is not made only to be refused at close;
      * the final placement checks again, atomically. */
-    if (!pktcap__storage_rotates(st) && !st->overwrite && lstat(st->file.path, &sb) == 0)
+    if (!rotating && !st->overwrite && lstat(st->file.path, &sb) == 0)
         return pktcap__error_set(PKTCAP_E_EXISTS, "storage '%s': %s already exists (overwrite=false)",
                                  st->name, st->file.path);
+    if (!rotating && special_file(st->file.path))
+        return open_in_place(st);
     return create_temp(st);
 }
 
 static int file_write(pktcap_storage *st, const void *data, size_t size)
 {
-    return pktcap__storage_write_fd(st->file.fd, data, size, st->file.temp);
+    return pktcap__storage_write_fd(st->file.fd, data, size,
+                                    st->file.in_place ? st->file.path : st->file.temp);
 }
 
 static void drop_temp(pktcap_storage *st)
@@ -110,6 +134,7 @@ static void drop_temp(pktcap_storage *st)
     if (st->file.fd >= 0)
         close(st->file.fd);
     st->file.fd = -1;
+    st->file.in_place = 0;
     if (st->file.temp)
         unlink(st->file.temp);
     pktcap__free(st->file.temp);
@@ -175,20 +200,23 @@ static int place(const pktcap_storage *st, const char *final, int keep_existing)
     return 0;
 }
 
-/* A rename is durable only once its directory is synced. */
-static int sync_directory(const pktcap_storage *st, const char *final)
+/* The directory holding `final`, for sync_directory. Made before the file
+ * takes its final name, so that no allocation can fail after it did. */
+static char *directory_of(const char *final)
 {
     size_t dir_len = (size_t)(base_name(final) - final);
-    char *dir = dir_len ? pktcap__strndup(final, dir_len) : pktcap__strdup(".");
-    if (!dir)
-        return PKTCAP_E_NOMEM;
+    return dir_len ? pktcap__strndup(final, dir_len) : pktcap__strdup(".");
+}
+
+/* A rename is durable only once its directory is synced. */
+static int sync_directory(const pktcap_storage *st, const char *dir)
+{
     int rc = 0;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0)
         rc = pktcap__error_errno(PKTCAP_E_IO, errno, "storage '%s': syncing directory %s", st->name, dir);
     if (fd >= 0)
         close(fd);
-    pktcap__free(dir);
     return rc;
 }
 
@@ -211,12 +239,37 @@ static void trim_ring(pktcap_storage *st)
         unlink(f->done[f->done_count - st->rotate_files - 1]);
 }
 
+/* A unit written in place ends with its close: it has no name to take. */
+static int commit_in_place(pktcap_storage *st)
+{
+    struct storage_file *f = &st->file;
+    char *final = pktcap__strdup(f->path);
+    int rc = final ? reserve_done_slot(st) : PKTCAP_E_NOMEM;
+    /* Pipes and character devices cannot be synced; that is no failure. */
+    if (rc == 0 && st->fsync && fsync(f->fd) != 0 && errno != EINVAL && errno != EROFS &&
+        errno != ENOTSUP)
+        rc = pktcap__error_errno(PKTCAP_E_IO, errno, "storage '%s': syncing %s", st->name, f->path);
+    if (close(f->fd) != 0 && errno != EINTR && rc == 0)
+        rc = pktcap__error_errno(PKTCAP_E_IO, errno, "storage '%s': closing %s", st->name, f->path);
+    f->fd = -1;
+    f->in_place = 0;
+    if (rc != 0) {
+        pktcap__free(final);
+        return rc;
+    }
+    f->done[f->done_count++] = final;
+    return 0;
+}
+
 static int file_commit(pktcap_storage *st)
 {
     struct storage_file *f = &st->file;
     int rotating = pktcap__storage_rotates(st);
-    char *final = NULL;
+    char *final = NULL, *dir = NULL;
     int rc = 0;
+
+    if (f->in_place)
+        return commit_in_place(st);
 
     if (st->fsync && fsync(f->fd) != 0)
         rc = pktcap__error_errno(PKTCAP_E_IO, errno, "storage '%s': syncing %s", st->name, f->temp);
@@ -229,10 +282,13 @@ static int file_commit(pktcap_storage *st)
                       : ((final = pktcap__strdup(f->path)) ? 0 : PKTCAP_E_NOMEM);
     if (rc == 0)
         rc = reserve_done_slot(st);
+    if (rc == 0 && st->fsync && !(dir = directory_of(final)))
+        rc = PKTCAP_E_NOMEM;
     if (rc == 0)
         rc = place(st, final, rotating || !st->overwrite);
     if (rc != 0) {
         pktcap__free(final);
+        pktcap__free(dir);
         drop_temp(st);
         return rc;
     }
@@ -240,7 +296,9 @@ static int file_commit(pktcap_storage *st)
     pktcap__free(f->temp);
     f->temp = NULL;
     trim_ring(st);
-    return st->fsync ? sync_directory(st, final) : 0;
+    rc = dir ? sync_directory(st, dir) : 0;
+    pktcap__free(dir);
+    return rc;
 }
 
 static void file_free(pktcap_storage *st)

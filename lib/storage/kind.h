@@ -34,6 +34,7 @@ struct storage_file {
     char *path;      /* the final name, or the pattern rotated names come from */
     char *temp;      /* the open unit's temporary name, or NULL */
     int fd;
+    int in_place;    /* the open unit goes straight to a device or FIFO at `path` */
     char **done;     /* final names of completed files, oldest first */
     size_t done_count, done_cap;
 };
