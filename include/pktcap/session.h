@@ -33,8 +33,9 @@
  * @endcode
  *
  * Threads: a provider and its sessions are used by one thread at a time,
- * except pktcap_session_cancel(), pktcap_session_state() and
- * pktcap_session_stat(), which any thread may call at any time. Callbacks run
+ * except pktcap_session_cancel(), pktcap_session_state(),
+ * pktcap_session_stat() and pktcap_session_stat_known(), which any thread
+ * may call at any time. Callbacks run
  * on the library's capture thread (local provider) or inside the call that
  * noticed the change (remote providers).
  */
