@@ -47,6 +47,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -127,6 +128,7 @@ typedef struct local_if {
     uint32_t index;           /* writer interface index */
     struct pcap_stat stats;   /* last pcap_stats() */
     int have_stats;
+    unsigned ifindex;         /* the interface's index when opened; 0: none (any) */
 } local_if;
 
 /* A packet held for time ordering (several interfaces). */
@@ -433,6 +435,7 @@ static int open_interface(local_if *li, const pktcap_session *s, const local_set
     if (li->fd < 0)
         return pktcap__error_set(PKTCAP_E_NOTSUP, "cannot capture on \"%s\": libpcap gives no "
                                  "descriptor to wait on", li->name);
+    li->ifindex = if_nametoindex(li->name);
     return install_filter(li, s->filter);
 }
 
@@ -683,6 +686,25 @@ static void refresh_stats(local_session *ls)
     pktcap__session_stat_set(ls->s, PKTCAP_STAT_IF_DROPPED, ifdrop);
 }
 
+/* Whether every interface is still the one opened. The kernel reports an
+ * interface that goes away on the capture socket (libpcap: "The interface
+ * disappeared"), but not always promptly enough to rely on alone: this check,
+ * once a second, ends the capture FAILED with the same words at the latest
+ * then. 0, or -1 with the error text set. */
+static int interfaces_present(local_session *ls)
+{
+    size_t i;
+    for (i = 0; i < ls->nifs; i++) {
+        local_if *li = &ls->ifs[i];
+        if (li->ifindex && if_nametoindex(li->name) != li->ifindex) {
+            snprintf(ls->error_text, sizeof ls->error_text, "capturing on \"%s\": The interface "
+                     "disappeared", li->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Reads what one handle has (up to `max` packets). Returns packets read or
  * a negative value on a capture error (recorded). */
 static int dispatch(local_session *ls, local_if *li, int max)
@@ -838,6 +860,8 @@ static void *capture_main(void *arg)
         if (now >= next_stats) {
             refresh_stats(ls);
             next_stats = now + STATS_INTERVAL_MS;
+            if (ls->end == END_NONE && interfaces_present(ls) < 0)
+                end_capture(ls, END_FAIL);
         }
         if (ls->end == END_NONE && ls->deadline_ms && now >= ls->deadline_ms)
             end_capture(ls, END_TIME);
