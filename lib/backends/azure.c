@@ -1176,7 +1176,7 @@ static const char provider_keys[] =
     "managed_identity_resource_id, poll_interval_ms, lro_timeout_ms, storage_api_version, "
     "blob_endpoint; and the HTTP options ca_file, ca_path, tls_verify, connect_timeout_ms, "
     "timeout_ms, retries, retry_base_ms, retry_max_ms, retry_budget_ms, max_response_bytes, "
-    "max_download_bytes, allow_http";
+    "max_download_bytes, allow_http, rate_limit";
 
 static int set_url_option(char **field, const char *key, const char *value, int slash)
 {

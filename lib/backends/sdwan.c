@@ -367,7 +367,7 @@ static int ensure_login(sdwan_provider *sp)
 static const char provider_keys[] =
     "scheme, username, password, capture_margin_ms; and the HTTP options ca_file, ca_path, "
     "tls_verify, connect_timeout_ms, timeout_ms, retries, retry_base_ms, retry_max_ms, "
-    "retry_budget_ms, max_response_bytes, max_download_bytes, allow_http";
+    "retry_budget_ms, max_response_bytes, max_download_bytes, allow_http, rate_limit";
 
 static int sdwan_provider_set(pktcap_provider *p, const char *key, const char *value)
 {

@@ -83,6 +83,12 @@ struct pktcap__http {
     int cookies;                     /* pktcap__http_enable_cookies: the engine is on */
     uint64_t connect_timeout_ms, timeout_ms, retries, retry_base_ms, retry_max_ms,
         retry_budget_ms, max_response_bytes, max_download_bytes;
+    /* rate_limit=N/S: at most N requests (attempts) in any S seconds. Under
+     * `lock`: when the last N were sent (monotonic ms, a ring; 0 = free). */
+    uint64_t rate_count, rate_window_ms;
+    int64_t *rate_sent;
+    size_t rate_next;
+    int rate_warned;                 /* the first wait is logged at INFO, later ones at DEBUG */
 };
 
 /* A download's state across the attempts of its call. */
@@ -345,6 +351,7 @@ void pktcap__http_free(pktcap__http *h)
     pktcap__free(h->ca_file);
     pktcap__free(h->ca_path);
     pktcap__free(h->request_id_header);
+    pktcap__free(h->rate_sent);
     pktcap__free(h);
 }
 
@@ -382,6 +389,39 @@ static int set_ca(char **slot, const char *key, const char *value, int want_dir)
     return 0;
 }
 
+/* rate_limit: "N/S" (N requests in any S seconds, 1 <= N <= 100000, 1 <= S
+ * <= 86400) or "none". The ring of send times starts empty. */
+static int set_rate_limit(pktcap__http *h, const char *what, const char *value)
+{
+    uint64_t count = 0, seconds = 0;
+    int64_t *ring = NULL;
+    const char *slash = strchr(value, '/');
+    if (strcmp(value, "none") != 0) {
+        char head[32];
+        size_t n = slash ? (size_t)(slash - value) : 0;
+        if (!slash || n == 0 || n >= sizeof head)
+            return pktcap__error_set(PKTCAP_E_INVAL, "%s: '%.40s' is not N/SECONDS (such as "
+                                     "1200/300) nor none", what, value);
+        memcpy(head, value, n);
+        head[n] = '\0';
+        int rc = pktcap__parse_u64(&count, what, head, 1, 100000);
+        if (rc == 0)
+            rc = pktcap__parse_u64(&seconds, what, slash + 1, 1, 86400);
+        if (rc < 0)
+            return rc;
+        if (!(ring = pktcap__calloc((size_t)count, sizeof *ring)))
+            return PKTCAP_E_NOMEM;
+    }
+    pthread_mutex_lock(&h->lock);
+    pktcap__free(h->rate_sent);
+    h->rate_sent = ring;
+    h->rate_count = count;
+    h->rate_window_ms = seconds * 1000;
+    h->rate_next = 0;
+    pthread_mutex_unlock(&h->lock);
+    return 0;
+}
+
 int pktcap__http_set(pktcap__http *h, const char *key, const char *value)
 {
     char what[64];
@@ -397,6 +437,8 @@ int pktcap__http_set(pktcap__http *h, const char *key, const char *value)
         return pktcap__parse_bool(&h->tls_verify, what, value);
     if (strcmp(key, "allow_http") == 0)
         return pktcap__parse_bool(&h->allow_http, what, value);
+    if (strcmp(key, "rate_limit") == 0)
+        return set_rate_limit(h, what, value);
     for (size_t i = 0; i < sizeof number_options / sizeof number_options[0]; i++)
         if (strcmp(key, number_options[i].key) == 0)
             return pktcap__parse_u64((uint64_t *)(void *)((char *)h + number_options[i].offset),
@@ -1733,14 +1775,73 @@ static void call_end(struct call *c)
     pktcap__free(c->url);
 }
 
+/* Before each attempt: waits while rate_limit's window holds N requests,
+ * then takes a place in it (*slot of a ring of *ring_size; -1 without a
+ * limit). 0, or
+ * PKTCAP_E_CANCELED. */
+static int rate_wait(struct call *c, long *slot, uint64_t *ring_size)
+{
+    pktcap__http *h = c->h;
+    *slot = -1;
+    *ring_size = 0;
+    for (;;) {
+        int64_t now = now_ms(), wait = 0;
+        pthread_mutex_lock(&h->lock);
+        if (h->rate_count) {
+            int64_t oldest = h->rate_sent[h->rate_next];
+            if (oldest && now - oldest < (int64_t)h->rate_window_ms) {
+                wait = (int64_t)h->rate_window_ms - (now - oldest);
+            } else {
+                *slot = (long)h->rate_next;
+                *ring_size = h->rate_count;
+                h->rate_sent[h->rate_next] = now ? now : 1;
+                h->rate_next = (h->rate_next + 1) % h->rate_count;
+            }
+        }
+        int first = wait > 0 && !h->rate_warned;
+        if (first)
+            h->rate_warned = 1;
+        uint64_t count = h->rate_count, window = h->rate_window_ms / 1000;
+        pthread_mutex_unlock(&h->lock);
+        if (wait == 0)
+            return 0;
+        pktcap__log(h->log, first ? PKTCAP_LOG_INFO : PKTCAP_LOG_DEBUG, "%s: rate_limit "
+                    "%llu/%llu reached: waiting %lld ms", c->what, (unsigned long long)count,
+                    (unsigned long long)window, (long long)wait);
+        sleep_unless_canceled(wait, c->req->cancel);
+        if (is_canceled(c->req->cancel))
+            return canceled(c);
+    }
+}
+
+/* After an attempt: its place in the window counts from when it ended. The
+ * server counted it when it arrived, somewhere in between: so the window the
+ * server sees is never shorter than ours. */
+static void rate_done(pktcap__http *h, long slot, uint64_t count)
+{
+    if (slot < 0)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (h->rate_count == count && (uint64_t)slot < h->rate_count)   /* not reset meanwhile */
+        h->rate_sent[slot] = now_ms() + 1;   /* + 1: the clock is read in whole ms */
+    pthread_mutex_unlock(&h->lock);
+}
+
 static int run_call(struct call *c)
 {
     int64_t delay;
+    long slot = -1;
+    uint64_t ring_size = 0;
     int rc;
     for (;;) {
+        /* A test transport answers at once: no place in the window to wait for. */
+        if (!c->test_fn && (rc = rate_wait(c, &slot, &ring_size)) != 0)
+            return rc;
         rc = prepare(c);
         if (rc == 0)
             rc = finish(c, c->test_fn ? test_transfer(c) : curl_easy_perform(c->easy), &delay);
+        if (!c->test_fn)
+            rate_done(c->h, slot, ring_size);
         curl_slist_free_all(c->headers);
         c->headers = NULL;
         if (rc != RETRY)

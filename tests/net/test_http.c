@@ -853,6 +853,45 @@ static void requests_of_one_client_share_a_connection(void **state)
     pktcap__http_free(h);
 }
 
+/* rate_limit=3/1: the fourth request waits until the first has left the
+ * one-second window (a lower bound: the limiter can only make it later),
+ * and says so once at INFO; a canceled request does not wait for room. */
+static void the_rate_limit_keeps_requests_in_their_window(void **state)
+{
+    pktcap__http *h = client();
+    pktcap__http_request req = get(url(&plain, "/r"));
+    pktcap__http_response resp;
+    json_t *reqs;
+    int flag = 1;
+    (void)state;
+    set(h, "rate_limit", "3/1");
+    clear_log();
+    run_script(&plain, step(200), step(200), step(200), step(200), NULL);
+    int64_t t0 = mono_ms();
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+        pktcap__http_response_clear(&resp);
+        if (i < 3 && mono_ms() - t0 >= 1000)
+            fail_msg("the first three requests took a second: the test cannot tell");
+    }
+    assert_true(mono_ms() - t0 >= 1000);
+    assert_logged(PKTCAP_LOG_INFO, "rate_limit 3/1 reached: waiting ", 0);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 4);
+    json_decref(reqs);
+    /* The window is full again: a canceled request returns without a request. */
+    set(h, "rate_limit", "1/60");
+    run_script(&plain, step(200), NULL);
+    assert_int_equal(pktcap__http_send(h, &req, &resp), 0);
+    pktcap__http_response_clear(&resp);
+    req.cancel = &flag;
+    assert_int_equal(pktcap__http_send(h, &req, &resp), PKTCAP_E_CANCELED);
+    reqs = recorded(&plain);
+    assert_int_equal(json_array_size(reqs), 1);
+    json_decref(reqs);
+    pktcap__http_free(h);
+}
+
 static void a_401_fetches_a_new_token_once(void **state)
 {
     pktcap__http *h = client();
@@ -1939,6 +1978,7 @@ int main(void)
         T(only_the_final_responses_headers_are_kept),
         T(credentials_never_go_over_plain_http_to_another_host),
         T(requests_of_one_client_share_a_connection),
+        T(the_rate_limit_keeps_requests_in_their_window),
         T(a_401_fetches_a_new_token_once),
         T(two_threads_can_use_one_client),
         T(nothing_secret_is_ever_logged),

@@ -339,6 +339,17 @@ static void client_options_are_checked_and_unknown_keys_passed_on(void **state)
     assert_int_equal(pktcap__http_set(h, "tls_verify", "maybe"), PKTCAP_E_INVAL);
     assert_string_equal(last_message(), "HTTP option 'tls_verify': 'maybe' is not a boolean "
                                         "(true/false, yes/no, on/off, 1/0)");
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "1200/300"), 0);
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "none"), 0);
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "12"), PKTCAP_E_INVAL);
+    assert_string_equal(last_message(), "HTTP option 'rate_limit': '12' is not N/SECONDS (such as "
+                                        "1200/300) nor none");
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "/5"), PKTCAP_E_INVAL);
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "0/5"), PKTCAP_E_INVAL);
+    assert_string_equal(last_message(), "HTTP option 'rate_limit': 0 is out of range (1 to 100000)");
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "5/0"), PKTCAP_E_INVAL);
+    assert_string_equal(last_message(), "HTTP option 'rate_limit': 0 is out of range (1 to 86400)");
+    assert_int_equal(pktcap__http_set(h, "rate_limit", "5/x"), PKTCAP_E_INVAL);
     assert_int_equal(pktcap__http_set(h, "subscription", "x"), 1);
     assert_int_equal(pktcap__http_set(h, "api_version", "2023"), 1);
 

@@ -682,6 +682,25 @@ def test_the_rate_limit_of_cloudflare_is_waited_out(emu):
     assert gets[1].status == 429
 
 
+def test_the_providers_own_rate_limit_keeps_under_cloudflares(emu):
+    # The same three requests with the provider's rate_limit at the service's
+    # (2 per second here): the third waits for room instead of meeting a 429.
+    emu.rate_limit = 2
+    emu.rate_window = 1
+    logged = []
+    t0 = time.monotonic()
+    with provider(emu, rate_limit="2/1") as p:
+        p.on_log(lambda level, message: logged.append((level, message)))
+        s = started(p, seconds=300)
+        s.refresh()
+        s.refresh()
+    assert time.monotonic() - t0 >= 1.0      # a lower bound only
+    assert [r.status for r in emu.requests(route="get")] == [200, 200]
+    assert [r.status for r in emu.requests() if r.status == 429] == []
+    waits = [(level, m) for level, m in logged if "rate_limit 2/1 reached: waiting" in m]
+    assert [level for level, _ in waits] == [LogLevel.INFO]
+
+
 def test_throttling_past_the_budget_is_throttled_with_the_server_message(emu):
     emu.faults.throttle(100, route="create", retry_after="0",
                         message="Please wait and consider throttling your request speed")
