@@ -133,14 +133,8 @@ static void configure(pktcap_session *s, int config)
  * delete it if it may be. */
 static void finish(pktcap_session *s)
 {
-    int state = pktcap_session_state(s);
-    if (state == PKTCAP_STATE_PENDING || state == PKTCAP_STATE_RUNNING) {
-        pktcap_error_clear();
-        harness_status(pktcap_session_stop(s), "pktcap_session_stop");
-        harness_session(s);
-        harness_refresh(s, 3);
-    }
-    harness_fetch(s);
+    int state;
+    harness_stop_and_fetch(s);
     state = pktcap_session_state(s);
     if (state == PKTCAP_STATE_COMPLETE || state == PKTCAP_STATE_STOPPED ||
         state == PKTCAP_STATE_FAILED) {

@@ -122,14 +122,7 @@ static void configure(pktcap_session *s, int config, pktcap_storage *bucket)
 
 static void finish(pktcap_session *s)
 {
-    int state = pktcap_session_state(s);
-    if (state == PKTCAP_STATE_PENDING || state == PKTCAP_STATE_RUNNING) {
-        pktcap_error_clear();
-        harness_status(pktcap_session_stop(s), "pktcap_session_stop");
-        harness_session(s);
-        harness_refresh(s, 3);
-    }
-    harness_fetch(s);
+    harness_stop_and_fetch(s);
     pktcap_error_clear();   /* Cloudflare deletes nothing: refused without a request */
     harness_check(harness_status(pktcap_session_delete(s), "pktcap_session_delete") ==
                       (pktcap_session_state(s) == PKTCAP_STATE_NEW ||

@@ -370,6 +370,18 @@ int harness_input(const uint8_t *data, size_t size, int (*auth_ok)(const char *u
     return 0;
 }
 
+void harness_stop_and_fetch(pktcap_session *s)
+{
+    int state = pktcap_session_state(s);
+    if (state == PKTCAP_STATE_PENDING || state == PKTCAP_STATE_RUNNING) {
+        pktcap_error_clear();
+        harness_status(pktcap_session_stop(s), "pktcap_session_stop");
+        harness_session(s);
+        harness_refresh(s, 3);
+    }
+    harness_fetch(s);
+}
+
 void harness_open(pktcap_provider *p, const char *id, void (*finish)(pktcap_session *s))
 {
     pktcap_session *s = NULL;

@@ -57,6 +57,9 @@ void harness_log(int level, const char *message, void *userdata);
  * whose entries have names, ids and states of the enum. */
 void harness_refresh(pktcap_session *s, int times);
 void harness_fetch(pktcap_session *s);
+/* Stops the session when it is PENDING or RUNNING (then refreshes it a few
+ * times), and fetches it (harness_fetch). */
+void harness_stop_and_fetch(pktcap_session *s);
 void harness_list(pktcap_provider *p);
 
 /* Once per process: names the target in messages, installs the socket
