@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -80,6 +81,7 @@ static pktcap_session *session_alloc(pktcap_provider *p)
         return NULL;
     s->provider = p;
     s->state = PKTCAP_STATE_NEW;
+    s->group_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -267,6 +269,11 @@ void pktcap__session_set_state(pktcap_session *s, int state, const char *native_
     pthread_mutex_unlock(&s->lock);
     if (changed && cb)
         cb(s, state, userdata);
+    if (changed && s->group_fd >= 0) {
+        uint64_t one = 1;
+        ssize_t n = write(s->group_fd, &one, sizeof one);   /* full counter: already awake */
+        (void)n;
+    }
 }
 
 void pktcap__session_fail(pktcap_session *s, const char *native_status)
@@ -725,7 +732,7 @@ PKTCAP_API int pktcap_session_start(pktcap_session *s)
 }
 
 /* One step of a backend that is polled; no-op for pushing backends. */
-static int step(pktcap_session *s, int64_t *next_ms)
+int pktcap__session_step(pktcap_session *s, int64_t *next_ms)
 {
     *next_ms = -1;
     if (!s->provider->backend->step)
@@ -744,7 +751,7 @@ PKTCAP_API int pktcap_session_refresh(pktcap_session *s)
         return wrong_state(s, "refresh", state, "any state but NEW");
     if (is_terminal(state))
         return 0;
-    return step(s, &next);
+    return pktcap__session_step(s, &next);
 }
 
 PKTCAP_API int pktcap_session_cancel(pktcap_session *s)
@@ -779,7 +786,7 @@ PKTCAP_API int pktcap_session_wait(pktcap_session *s, int64_t timeout_ms)
         int state;
         if (next_step >= 0 && now >= next_step) {
             int64_t in_ms;
-            if ((rc = step(s, &in_ms)) < 0)
+            if ((rc = pktcap__session_step(s, &in_ms)) < 0)
                 return rc;
             now = pktcap__now_ms();
             next_step = in_ms < 0 ? -1 : now + in_ms;

@@ -20,5 +20,6 @@
 #include <pktcap/summary.h>
 #include <pktcap/filter.h>
 #include <pktcap/session.h>
+#include <pktcap/group.h>
 
 #endif /* PKTCAP_PKTCAP_H */

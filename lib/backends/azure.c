@@ -82,6 +82,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/uri.h"
@@ -849,14 +850,24 @@ static int nap(pktcap_session *s, int64_t ms, const char *what)
     if (ms <= 0)
         return 0;
     if (!s) {
-        struct timespec ts;
-        ts.tv_sec = (time_t)(ms / 1000);
-        ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        pktcap__fiber_sleep(ms, NULL);
         return 0;
     }
-    {
+    if (pktcap__fiber_active()) {
+        /* In a pktcap_group: suspend the fiber, looking at the cancel flag
+         * every 100 ms (pktcap_session_cancel only signals a condition). */
+        int64_t until = pktcap__now_ms() + ms, left;
+        while ((left = until - pktcap__now_ms()) > 0 && !canceled) {
+            if (pktcap__fiber_sleep(left < 100 ? left : 100, NULL) < 0)
+                return pktcap__error_set(PKTCAP_E_CANCELED, "%s: abandoned while waiting for "
+                                         "Azure (the request was accepted and goes on there)",
+                                         what);
+            pthread_mutex_lock(&s->lock);
+            canceled = s->canceled;
+            s->canceled = 0;
+            pthread_mutex_unlock(&s->lock);
+        }
+    } else {
         int64_t until = pktcap__now_ms() + ms;
         struct timespec ts;
         ts.tv_sec = (time_t)(until / 1000);

@@ -81,6 +81,11 @@ struct pktcap_session {
     size_t nsummaries, summaries_cap;
 
     void *impl;                  /* the backend's session state */
+    /* pktcap_group: the group's wake-up descriptor (an eventfd), written on
+     * every state change so a local session's end reaches the driving
+     * thread; -1 outside a group. Set while the session is idle. */
+    int group_fd;
+    void *group;                 /* the group it belongs to, or NULL */
 };
 
 struct pktcap_session_list {
@@ -147,6 +152,9 @@ int64_t pktcap__now_ms(void);
  * callback (outside the lock) when the state changed. Terminal states stick. */
 void pktcap__session_set_state(pktcap_session *s, int state, const char *native_status,
                                const char *text);
+/* One status request (backend step): *next_ms is when another is useful
+ * (-1: the backend pushes its changes and has no step). 0 or a code. */
+int pktcap__session_step(pktcap_session *s, int64_t *next_ms);
 /* Convenience: FAILED with the current thread's error message as error text. */
 void pktcap__session_fail(pktcap_session *s, const char *native_status);
 /* Statistics (any thread). */

@@ -31,6 +31,8 @@
  *   start   checks the settings (below, before any request), logs in when
  *           not logged in, moves to RUNNING and starts one thread that sends
  *           the capture request (its timeout: duration + capture_margin_ms).
+ *           In a pktcap_group (on a fiber) no thread: the request is sent
+ *           by the start itself, which the group runs beside the others.
  *   thread  2xx → the summaries (either response shape: a JSON array of
  *           results, or older firmware's {"packet_capture":{…,"summary"}};
  *           every value a string or a number) become pktcap_summary records,
@@ -91,6 +93,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "core/uri.h"
@@ -1215,6 +1218,13 @@ static int sdwan_start(pktcap_session *s)
     publish(ss, 0, NULL, NULL, 0);
     snprintf(status, sizeof status, "capturing on %.80s for %u s", s->target, ss->duration_s);
     pktcap__session_set_state(s, PKTCAP_STATE_RUNNING, status, NULL);
+    if (pktcap__fiber_active()) {
+        /* In a pktcap_group: the capture request is one more transfer of the
+         * group's multi handle, on the fiber that runs this start, rather
+         * than a thread of its own; the start ends with the capture. */
+        capture_main(ss);
+        return 0;
+    }
     /* The capture thread takes no signals: they go to the caller's threads. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);

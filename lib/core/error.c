@@ -23,6 +23,17 @@ struct pktcap_error {
 
 static __thread struct pktcap_error last_error;
 
+_Static_assert(sizeof(struct pktcap_error) <= PKTCAP__ERROR_STATE_SIZE,
+               "PKTCAP__ERROR_STATE_SIZE is too small");
+
+void pktcap__error_swap(void *other)
+{
+    unsigned char tmp[sizeof(struct pktcap_error)];
+    memcpy(tmp, &last_error, sizeof tmp);
+    memcpy(&last_error, other, sizeof tmp);
+    memcpy(other, tmp, sizeof tmp);
+}
+
 struct code_text {
     int code;
     const char *name;

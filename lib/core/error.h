@@ -19,6 +19,12 @@ int pktcap__error_set(int code, const char *fmt, ...) PKTCAP__PRINTF(2, 3);
  * put in the text they quote. */
 void pktcap__one_line(char *text);
 
+/* Fibers (lib/core/fiber.c) keep the detail of each fiber apart: this
+ * exchanges the thread's detail with the PKTCAP__ERROR_STATE_SIZE bytes at
+ * `other` (all zero: no error). */
+#define PKTCAP__ERROR_STATE_SIZE 2304
+void pktcap__error_swap(void *other);
+
 /* As pktcap__error_set, with ": <strerror(errnum)>" appended. */
 int pktcap__error_errno(int code, int errnum, const char *fmt, ...) PKTCAP__PRINTF(3, 4);
 

@@ -12,6 +12,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/strbuf.h"
 #include "net/json.h"
 
@@ -43,7 +44,10 @@ struct pktcap__auth {
     pktcap__auth_logout_fn logout;
     void *ctx;
     int logged_in;
-    pthread_mutex_t lock;    /* guards the cache (one fetch at a time), logged_in (one login) */
+    /* Guards the cache (one fetch at a time) and logged_in (one login). Held
+     * across the request, so an iolock: on a fiber of a pktcap_group, the
+     * other fibers of the thread run while one fetches (lib/core/fiber.h). */
+    pktcap__iolock lock;
     cached_token *tokens;
     size_t ntokens, cap;
     unsigned long fetches;
@@ -56,20 +60,13 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
 static int auth_new(pktcap__auth **out, int kind)
 {
     pktcap__auth *a = pktcap__calloc(1, sizeof *a);
     if (!a)
         return PKTCAP_E_NOMEM;
     a->kind = kind;
-    pthread_mutex_init(&a->lock, NULL);
+    pktcap__iolock_init(&a->lock);
     *out = a;
     return 0;
 }
@@ -163,14 +160,14 @@ int pktcap__auth_end_session(pktcap__auth *a)
     int ended = 0;
     if (!a || a->kind != AUTH_SESSION)
         return 0;
-    pthread_mutex_lock(&a->lock);
+    pktcap__iolock_take(&a->lock);
     if (a->logged_in) {
         if (a->logout)
             a->logout(a->ctx);
         a->logged_in = 0;
         ended = 1;
     }
-    pthread_mutex_unlock(&a->lock);
+    pktcap__iolock_give(&a->lock);
     return ended;
 }
 
@@ -179,9 +176,9 @@ int pktcap__auth_logged_in(pktcap__auth *a)
     int in;
     if (!a || a->kind != AUTH_SESSION)
         return 1;
-    pthread_mutex_lock(&a->lock);
+    pktcap__iolock_take(&a->lock);
     in = a->logged_in;
-    pthread_mutex_unlock(&a->lock);
+    pktcap__iolock_give(&a->lock);
     return in;
 }
 
@@ -418,7 +415,7 @@ static int fetch_imds(pktcap__auth *a, cached_token *t)
         if ((resp.status == 404 || resp.status == 410) && attempt < IMDS_EXTRA_ATTEMPTS) {
             int64_t wait = resp.retry_after_ms >= 0 ? resp.retry_after_ms : delay;
             pktcap__http_response_clear(&resp);
-            sleep_ms(wait);
+            pktcap__fiber_sleep(wait, NULL);
             delay *= 2;
             continue;
         }
@@ -473,12 +470,12 @@ int pktcap__auth_apply_cancel(pktcap__auth *a, const char *scope, const int *can
     int rc = 0;
     if (a->kind == AUTH_SESSION) {
         /* The credential is a cookie: nothing to add, once logged in. */
-        pthread_mutex_lock(&a->lock);
+        pktcap__iolock_take(&a->lock);
         if (!a->logged_in && (rc = a->login(a->ctx, cancel)) == 0) {
             a->logged_in = 1;
             a->fetches++;
         }
-        pthread_mutex_unlock(&a->lock);
+        pktcap__iolock_give(&a->lock);
         return rc;
     }
     if (a->kind == AUTH_BEARER || a->kind == AUTH_HEADERS) {
@@ -488,14 +485,14 @@ int pktcap__auth_apply_cancel(pktcap__auth *a, const char *scope, const int *can
     }
     if (!scope || !scope[0])
         return pktcap__error_set(PKTCAP_E_INVAL, "a token was asked for without a scope");
-    pthread_mutex_lock(&a->lock);
+    pktcap__iolock_take(&a->lock);
     if (!(t = entry(a, scope)))
         rc = PKTCAP_E_NOMEM;
     else if (!t->header || mono_ms() >= t->refresh_at_ms)
         rc = a->kind == AUTH_ENTRA ? fetch_entra(a, t) : fetch_imds(a, t);
     if (rc == 0)
         rc = append_line(headers, t->header);
-    pthread_mutex_unlock(&a->lock);
+    pktcap__iolock_give(&a->lock);
     return rc;
 }
 
@@ -504,7 +501,7 @@ int pktcap__auth_invalidate(pktcap__auth *a, const char *scope)
     size_t i;
     if (a->kind == AUTH_BEARER || a->kind == AUTH_HEADERS)
         return 0;
-    pthread_mutex_lock(&a->lock);
+    pktcap__iolock_take(&a->lock);
     a->logged_in = 0;   /* AUTH_SESSION: log in again before the next request */
     for (i = 0; scope && i < a->ntokens; i++) {
         if (strcmp(a->tokens[i].scope, scope) == 0) {
@@ -512,7 +509,7 @@ int pktcap__auth_invalidate(pktcap__auth *a, const char *scope)
             a->tokens[i].header = NULL;
         }
     }
-    pthread_mutex_unlock(&a->lock);
+    pktcap__iolock_give(&a->lock);
     return 1;
 }
 
@@ -549,6 +546,6 @@ void pktcap__auth_free(pktcap__auth *a)
     pktcap__free(a->endpoint);
     pktcap__free(a->mi_client_id);
     pktcap__free(a->mi_res_id);
-    pthread_mutex_destroy(&a->lock);
+    pktcap__iolock_destroy(&a->lock);
     pktcap__free(a);
 }

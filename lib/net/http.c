@@ -12,10 +12,10 @@
  *   finish    classify the outcome (a response, a transport error, a
  *             callback's own error) and decide: done, or retry after a delay.
  *
- * The phases share nothing but the call's state, so a curl multi driver can
- * later run many calls from one thread: add the prepared handle to the multi
- * handle, call finish when it completes, and schedule the next attempt at the
- * delay finish asked for instead of sleeping.
+ * The phases share nothing but the call's state, so a call can also run on
+ * a fiber of a pktcap_group (lib/core/fiber.h): the transfer then goes to the
+ * group's multi handle and every wait (rate limit, retry delay) suspends the
+ * fiber instead of the thread, while many other calls run on the same thread.
  *
  * Connections are reused through the easy handle a call keeps for all its
  * attempts, and one idle handle the client keeps for the next call. The
@@ -53,6 +53,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/strbuf.h"
 #include "core/uri.h"
 #include "net/auth.h"
@@ -144,29 +145,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static int is_canceled(const int *flag)
 {
     return flag && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-}
-
-/* Waits `ms`, in slices of CANCEL_POLL_MS while a cancel flag may cut it short. */
-#define CANCEL_POLL_MS 20
-static void sleep_unless_canceled(int64_t ms, const int *cancel)
-{
-    int64_t end = now_ms() + ms;
-    if (!cancel) {
-        sleep_ms(ms);
-        return;
-    }
-    for (int64_t left = ms; left > 0 && !is_canceled(cancel); left = end - now_ms())
-        sleep_ms(left < CANCEL_POLL_MS ? left : CANCEL_POLL_MS);
 }
 
 /* Random bytes from getrandom, else /dev/urandom, else a clock-and-pid
@@ -1808,8 +1789,7 @@ static int rate_wait(struct call *c, long *slot, uint64_t *ring_size)
         pktcap__log(h->log, first ? PKTCAP_LOG_INFO : PKTCAP_LOG_DEBUG, "%s: rate_limit "
                     "%llu/%llu reached: waiting %lld ms", c->what, (unsigned long long)count,
                     (unsigned long long)window, (long long)wait);
-        sleep_unless_canceled(wait, c->req->cancel);
-        if (is_canceled(c->req->cancel))
+        if (pktcap__fiber_sleep(wait, c->req->cancel) < 0)
             return canceled(c);
     }
 }
@@ -1827,6 +1807,23 @@ static void rate_done(pktcap__http *h, long slot, uint64_t count)
     pthread_mutex_unlock(&h->lock);
 }
 
+/* One attempt's transfer: a test transport's answer, the group's multi
+ * handle when the call runs on a fiber (lib/core/fiber.h), else
+ * curl_easy_perform. A fiber its group abandons ends as canceled. */
+static CURLcode transfer(struct call *c)
+{
+    int cc;
+    if (c->test_fn)
+        return test_transfer(c);
+    if (!pktcap__fiber_active())
+        return curl_easy_perform(c->easy);
+    if (pktcap__fiber_transfer(c->easy, &cc) < 0) {
+        canceled(c);
+        return CURLE_ABORTED_BY_CALLBACK;
+    }
+    return (CURLcode)cc;
+}
+
 static int run_call(struct call *c)
 {
     int64_t delay;
@@ -1839,15 +1836,16 @@ static int run_call(struct call *c)
             return rc;
         rc = prepare(c);
         if (rc == 0)
-            rc = finish(c, c->test_fn ? test_transfer(c) : curl_easy_perform(c->easy), &delay);
+            rc = finish(c, transfer(c), &delay);
         if (!c->test_fn)
             rate_done(c->h, slot, ring_size);
         curl_slist_free_all(c->headers);
         c->headers = NULL;
         if (rc != RETRY)
             return rc;
-        if (delay > 0 && !c->test_fn)   /* a test transport's delays are counted, not slept */
-            sleep_unless_canceled(delay, c->req->cancel);
+        /* a test transport's delays are counted, not slept */
+        if (delay > 0 && !c->test_fn && pktcap__fiber_sleep(delay, c->req->cancel) < 0)
+            return canceled(c);
     }
 }
 
