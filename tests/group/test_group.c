@@ -9,6 +9,8 @@
  * group freed in the middle leaves no file and no leak (LSan in the
  * sanitizer build). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -107,6 +111,13 @@ struct run {
     int cancel_after_events;   /* > 0: cancel the group from the callback after that many */
     int events;
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int threads_now(void)
 {
@@ -618,6 +629,101 @@ static void callbacks_cannot_drive_the_group(void **state)
     fleet_free(&r);
 }
 
+/* Live captures need root: without it the program fails, unless
+ * PKTCAP_ALLOW_NO_ROOT=1 (exit 77, meson's "skipped"), as tests/session. */
+static void require_root(void)
+{
+    const char *allow = getenv("PKTCAP_ALLOW_NO_ROOT");
+    if (geteuid() == 0)
+        return;
+    if (allow && strcmp(allow, "1") == 0) {
+        printf("test_group: skipped: not root (live captures need root or CAP_NET_RAW)\n");
+        exit(77);
+    }
+    fprintf(stderr, "test_group: FAILED: the local-session test captures on lo and must run "
+                    "as root (CI runs it as root). Set PKTCAP_ALLOW_NO_ROOT=1 to skip it.\n");
+    exit(1);
+}
+
+/* Sends `count` datagrams over lo to a socket bound for the purpose; returns it. */
+static int udp_over_lo(int count)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int sink = socket(AF_INET, SOCK_DGRAM, 0), out = socket(AF_INET, SOCK_DGRAM, 0), i;
+    char payload[64] = "fleet";
+    assert_true(sink >= 0 && out >= 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(sink, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(sink, (struct sockaddr *)&a, &len), 0);
+    for (i = 0; i < count; i++)
+        assert_int_equal(sendto(out, payload, sizeof payload, 0, (struct sockaddr *)&a, sizeof a),
+                         (ssize_t)sizeof payload);
+    close(out);
+    return sink;
+}
+
+/* A local session in a group: no polls, its capture thread wakes the group
+ * when it ends (here by its time limit), beside a remote one. */
+static void a_local_session_wakes_the_group_when_it_ends(void **state)
+{
+    pktcap_provider *local, *cf;
+    pktcap_session *l, *c;
+    pktcap_storage *file, *out;
+    pktcap_group *g;
+    pktcap_group_result res = { .struct_size = sizeof res };
+    char lpath[600], cpath[600];
+    int64_t t0;
+    int sink;
+    (void)state;
+    assert_int_equal(pktcap_provider_open(&local, "local:"), 0);
+    assert_int_equal(pktcap_provider_open(&cf, F.cf_uri), 0);
+    assert_int_equal(pktcap_session_new(&l, local, "here"), 0);
+    assert_int_equal(pktcap_session_new(&c, cf, "there"), 0);
+    assert_int_equal(pktcap_session_set_target(l, "lo"), 0);
+    assert_int_equal(pktcap_session_set_time_limit(l, 300), 0);
+    snprintf(lpath, sizeof lpath, "%s/local.pcapng", F.scratch);
+    snprintf(cpath, sizeof cpath, "%s/remote.pcap", F.scratch);
+    assert_int_equal(pktcap_storage_open(&file, lpath), 0);
+    assert_int_equal(pktcap_storage_open(&out, cpath), 0);
+    assert_int_equal(pktcap_session_set_storage(l, file), 0);
+    assert_int_equal(pktcap_session_set_target(c, "magic-transit"), 0);
+    assert_int_equal(pktcap_session_set_time_limit(c, 1000), 0);
+    assert_int_equal(pktcap_group_new(&g), 0);
+    assert_int_equal(pktcap_group_add(g, l, NULL), 0);
+    assert_int_equal(pktcap_group_add(g, c, out), 0);
+    assert_int_equal(pktcap_group_start(g), 0);
+    assert_int_equal(pktcap_session_state(l), PKTCAP_STATE_NEW);   /* nothing before a step */
+    t0 = now_ms();
+    while (pktcap_session_state(l) != PKTCAP_STATE_RUNNING) {
+        int64_t t;
+        assert_int_equal(pktcap_group_step(g, &t), 1);
+        assert_true(now_ms() - t0 < 5000);
+    }
+    sink = udp_over_lo(5);
+    assert_int_equal(pktcap_group_wait(g, 60000), 0);
+    close(sink);
+    assert_int_equal(pktcap_group_get_result(g, 0, &res), 0);
+    assert_int_equal(res.done, 1);
+    assert_int_equal(res.code, 0);
+    assert_int_equal(res.state, PKTCAP_STATE_COMPLETE);
+    assert_int_equal(res.requests, 0);
+    assert_int_equal(res.fetched, 0);
+    assert_true(count_packets(lpath) >= 5);   /* the datagrams sent while it ran */
+    assert_int_equal(pktcap_group_get_result(g, 1, &res), 0);
+    assert_int_equal(res.fetched, 1);
+    pktcap_group_free(g);
+    pktcap_session_free(l);
+    pktcap_session_free(c);
+    pktcap_storage_free(file);
+    pktcap_storage_free(out);
+    pktcap_provider_close(local);
+    pktcap_provider_close(cf);
+    empty_dir(F.scratch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,5 +738,14 @@ int main(void)
         cmocka_unit_test(a_session_joins_one_group_and_fetch_needs_the_capability),
         cmocka_unit_test(callbacks_cannot_drive_the_group),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    const struct CMUnitTest live[] = {
+        cmocka_unit_test(a_local_session_wakes_the_group_when_it_ends),
+    };
+    int rc = cmocka_run_group_tests_name("group: remote providers", tests, setup, teardown);
+    if (rc != 0)
+        return rc;
+    /* Live captures need root: without it this fails, unless PKTCAP_ALLOW_NO_ROOT=1
+     * (then the program exits 77, skipped, after the tests above passed). */
+    require_root();
+    return cmocka_run_group_tests_name("group: a local session", live, setup, teardown);
 }
