@@ -102,7 +102,8 @@ static int busy(const pktcap_group *g);
 
 /* ---- events ---------------------------------------------------------------------- */
 
-static void emit(pktcap_group *g, size_t i, int type, uint64_t done, uint64_t total)
+static void send_event(pktcap_group *g, size_t i, int type, int op, int code,
+                       const char *message, uint64_t done, uint64_t total)
 {
     member *m = &g->members[i];
     pktcap_group_event ev;
@@ -114,9 +115,9 @@ static void emit(pktcap_group *g, size_t i, int type, uint64_t done, uint64_t to
     ev.session = m->s;
     ev.index = i;
     ev.state = pktcap_session_state(m->s);
-    ev.op = m->op;
-    ev.code = m->code;
-    ev.message = m->message;
+    ev.op = op;
+    ev.code = code;
+    ev.message = message;
     ev.done = done;
     ev.total = total;
     g->in_callback = 1;
@@ -124,24 +125,16 @@ static void emit(pktcap_group *g, size_t i, int type, uint64_t done, uint64_t to
     g->in_callback = 0;
 }
 
+/* STATE, PROGRESS, DONE: with the member's result so far. */
+static void emit(pktcap_group *g, size_t i, int type, uint64_t done, uint64_t total)
+{
+    const member *m = &g->members[i];
+    send_event(g, i, type, m->op, m->code, m->message, done, total);
+}
+
 static void emit_error(pktcap_group *g, size_t i, int op, int code, const char *message)
 {
-    member *m = &g->members[i];
-    pktcap_group_event ev;
-    if (!g->cb)
-        return;
-    memset(&ev, 0, sizeof ev);
-    ev.struct_size = sizeof ev;
-    ev.type = PKTCAP_GROUP_EVENT_ERROR;
-    ev.session = m->s;
-    ev.index = i;
-    ev.state = pktcap_session_state(m->s);
-    ev.op = op;
-    ev.code = code;
-    ev.message = message;
-    g->in_callback = 1;
-    g->cb(&ev, g->ud);
-    g->in_callback = 0;
+    send_event(g, i, PKTCAP_GROUP_EVENT_ERROR, op, code, message, 0, 0);
 }
 
 static void note_state(pktcap_group *g, size_t i)
