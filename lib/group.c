@@ -96,6 +96,8 @@ struct pktcap_group {
     void *ud;
     uint64_t requests, throttled;
     int64_t first_ms, last_ms;   /* first operation, last member done */
+    size_t busy_members;         /* planned and not done */
+    size_t pushed;               /* members whose backend has no step (local) */
 };
 
 static int busy(const pktcap_group *g);
@@ -153,6 +155,8 @@ static void finish(pktcap_group *g, size_t i, int op, int code, const char *mess
     note_state(g, i);
     m->phase = P_DONE;
     m->done = 1;
+    if (m->planned)
+        g->busy_members--;
     if (code && !m->code) {
         m->op = op;
         m->code = code;
@@ -341,6 +345,8 @@ PKTCAP_API int pktcap_group_add(pktcap_group *g, pktcap_session *s, pktcap_stora
     m->fetch_to = fetch_to;
     m->runner = -1;
     m->seen_state = pktcap_session_state(s);
+    if (!s->provider->backend->step)
+        g->pushed++;
     s->group = g;
     s->group_fd = g->evfd;
     return 0;
@@ -414,6 +420,7 @@ static void plan(pktcap_group *g, size_t i)
     member *m = &g->members[i];
     int state = pktcap_session_state(m->s);
     m->planned = 1;
+    g->busy_members++;
     m->due_ms = 0;
     m->poll_failures = 0;
     if (state == PKTCAP_STATE_NEW) {
@@ -631,11 +638,7 @@ static int launch(pktcap_group *g, size_t i, int op)
 
 static int busy(const pktcap_group *g)
 {
-    size_t i;
-    for (i = 0; i < g->n; i++)
-        if (g->members[i].planned && !g->members[i].done)
-            return 1;
-    return 0;
+    return g->busy_members > 0;
 }
 
 static int flag_set(const int *flag)
@@ -722,13 +725,15 @@ static int run_ready(pktcap_group *g, int64_t now)
     return ran;
 }
 
-/* Members of local providers are not polled: their capture thread reports. */
+/* Members of local providers are not polled: their capture thread reports
+ * (and wakes the group through its eventfd). Remote members change state
+ * only inside their operations, which look at it when they end. */
 static void watch_pushed(pktcap_group *g)
 {
     size_t i;
-    for (i = 0; i < g->n; i++) {
+    for (i = 0; g->pushed && i < g->n; i++) {
         member *m = &g->members[i];
-        if (!m->planned || m->done || m->runner >= 0)
+        if (!m->planned || m->done || m->runner >= 0 || m->s->provider->backend->step)
             continue;
         note_state(g, i);
         if (m->phase == P_FOLLOW && !m->s->provider->backend->step &&
