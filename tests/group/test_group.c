@@ -525,6 +525,30 @@ static void cancel_from_another_thread(void **state)
     fleet_free(&r);
 }
 
+/* Freed with requests in flight: they are aborted, each start fails as
+ * canceled (the session FAILED, nothing leaked: LSan in the ASan build). */
+static void freeing_a_busy_group_abandons_its_requests(void **state)
+{
+    static const int kinds[] = { CF, AZ };
+    struct run r;
+    int64_t t;
+    size_t i;
+    (void)state;
+    fleet_make(&r, 6, kinds, 2, 0, 1000, 1);
+    assert_int_equal(pktcap_group_start(r.g), 0);
+    assert_int_equal(pktcap_group_step(r.g, &t), 1);   /* the starts are sent */
+    pktcap_group_free(r.g);
+    r.g = NULL;
+    for (i = 0; i < r.n; i++) {
+        assert_int_equal(pktcap_session_state(r.m[i].s), PKTCAP_STATE_FAILED);
+        assert_non_null(strstr(pktcap_session_error_text(r.m[i].s), "canceled"));
+        assert_int_equal(r.m[i].done_events, 0);   /* no events from a group being freed */
+        assert_int_equal(access(r.m[i].path, F_OK), -1);
+    }
+    assert_int_equal(count_temporaries(F.scratch), 0);
+    fleet_free(&r);
+}
+
 static void settings_are_checked(void **state)
 {
     pktcap_group *g;
@@ -734,6 +758,7 @@ int main(void)
         cmocka_unit_test(stop_before_the_first_step_starts_nothing),
         cmocka_unit_test(cancel_ends_the_wait_and_the_next_wait_goes_on),
         cmocka_unit_test(cancel_from_another_thread),
+        cmocka_unit_test(freeing_a_busy_group_abandons_its_requests),
         cmocka_unit_test(settings_are_checked),
         cmocka_unit_test(a_session_joins_one_group_and_fetch_needs_the_capability),
         cmocka_unit_test(callbacks_cannot_drive_the_group),
