@@ -18,7 +18,9 @@
  * fiber instead of the thread, while many other calls run on the same thread.
  *
  * Connections are reused through the easy handle a call keeps for all its
- * attempts, and one idle handle the client keeps for the next call. The
+ * attempts, and one idle handle the client keeps for the next call; in a
+ * group, the transfers run in the group's multi handle, whose connection
+ * pool then serves every call of every client in the group. The
  * client's share handle holds what libcurl allows threads to share under
  * locks — DNS answers and TLS sessions. Connections are not put in it:
  * libcurl documents sharing connections between concurrent threads as
