@@ -38,6 +38,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/fiber.h"
+#include "net/http.h"
 
 #define MESSAGE_MAX 512
 #define POLL_FAILURES_MAX 3      /* consecutive failed polls before the session's job fails */
@@ -200,11 +201,12 @@ PKTCAP_API int pktcap_group_new(pktcap_group **out)
 {
     pktcap_group *g;
     struct epoll_event ev;
+    int rc;
     if (!out)
         return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_group_new: out is NULL");
     *out = NULL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        return pktcap__error_set(PKTCAP_E_NOMEM, "libcurl could not be initialised");
+    if ((rc = pktcap__http_global_init()) < 0)
+        return rc;
     if (!(g = pktcap__calloc(1, sizeof *g)))
         return PKTCAP_E_NOMEM;
     g->epfd = g->evfd = -1;

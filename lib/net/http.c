@@ -283,14 +283,21 @@ static int share_setup(pktcap__http *h)
     return 0;
 }
 
-int pktcap__http_new(pktcap__http **out, const pktcap__logger *log)
+int pktcap__http_global_init(void)
 {
-    pktcap__http *h;
-    int rc;
     pthread_once(&curl_once, curl_init_once);
     if (curl_init_result != CURLE_OK)
         return pktcap__error_set(PKTCAP_E_NOMEM, "HTTP client: libcurl failed to initialise: %s",
                                  curl_easy_strerror(curl_init_result));
+    return 0;
+}
+
+int pktcap__http_new(pktcap__http **out, const pktcap__logger *log)
+{
+    pktcap__http *h;
+    int rc;
+    if ((rc = pktcap__http_global_init()) < 0)
+        return rc;
     h = pktcap__calloc(1, sizeof *h);
     if (!h)
         return PKTCAP_E_NOMEM;

@@ -46,6 +46,10 @@ typedef struct pktcap__auth pktcap__auth;   /* lib/net/auth.h */
 
 /* ---- the client ------------------------------------------------------------- */
 
+/* libcurl's global initialisation, once per process (thread-safe; also done
+ * by pktcap__http_new). 0 or PKTCAP_E_NOMEM. */
+int pktcap__http_global_init(void);
+
 /* `log` (may be NULL) must outlive the client: it is the provider's logger. */
 int pktcap__http_new(pktcap__http **out, const pktcap__logger *log);
 void pktcap__http_free(pktcap__http *h);
