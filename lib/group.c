@@ -297,13 +297,14 @@ PKTCAP_API int pktcap_group_set(pktcap_group *g, const char *key, const char *va
             g->max_downloads = (int)v;
         return rc;
     }
+    /* The pair is checked when the group starts: either may be set first. */
     if (strcmp(key, "poll_min_ms") == 0) {
-        if ((rc = set_int(key, value, 10, g->poll_max_ms, &v)) == 0)
+        if ((rc = set_int(key, value, 10, 3600000, &v)) == 0)
             g->poll_min_ms = v;
         return rc;
     }
     if (strcmp(key, "poll_max_ms") == 0) {
-        if ((rc = set_int(key, value, g->poll_min_ms, 3600000, &v)) == 0)
+        if ((rc = set_int(key, value, 10, 3600000, &v)) == 0)
             g->poll_max_ms = v;
         return rc;
     }
@@ -441,6 +442,10 @@ PKTCAP_API int pktcap_group_start(pktcap_group *g)
     size_t i;
     if ((rc = check(g, "pktcap_group_start")) < 0)
         return rc;
+    if (g->poll_min_ms > g->poll_max_ms)
+        return pktcap__error_set(PKTCAP_E_INVAL, "pktcap_group_start: poll_min_ms (%lld) is "
+                                 "above poll_max_ms (%lld)", (long long)g->poll_min_ms,
+                                 (long long)g->poll_max_ms);
     if (!g->first_ms)
         g->first_ms = pktcap__now_ms();
     for (i = 0; i < g->n; i++)

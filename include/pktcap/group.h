@@ -135,7 +135,9 @@ PKTCAP_API int pktcap_group_new(pktcap_group **out);
  * | `max_requests` | 64 | operations (start, poll, stop, fetch) in flight at once, 1–4096 |
  * | `max_downloads` | 4 | fetches at once, 1–1024 |
  * | `poll_min_ms` | 1000 | first poll interval once a capture could have ended, 10–3600000 |
- * | `poll_max_ms` | 30000 | longest poll interval, `poll_min_ms`–3600000 |
+ * | `poll_max_ms` | 30000 | longest poll interval, 10–3600000 |
+ *
+ * `poll_min_ms` above `poll_max_ms` is refused by pktcap_group_start().
  *
  * @return 0; ::PKTCAP_E_INVAL naming the key or value; ::PKTCAP_E_STATE while busy.
  */
@@ -185,7 +187,8 @@ PKTCAP_API pktcap_session *pktcap_group_session(const pktcap_group *group, size_
  *        follow the running ones, fetch those that end (the work is done by
  *        pktcap_group_wait() or pktcap_group_step()).
  * @param group the group.
- * @return 0, ::PKTCAP_E_INVAL, ::PKTCAP_E_STATE from an event callback.
+ * @return 0, ::PKTCAP_E_INVAL (also when `poll_min_ms` is above
+ *         `poll_max_ms`), ::PKTCAP_E_STATE from an event callback.
  */
 PKTCAP_API int pktcap_group_start(pktcap_group *group);
 

@@ -559,11 +559,18 @@ static void settings_are_checked(void **state)
                         "group setting max_requests=\"0\": expected a whole number from 1 to 4096");
     assert_int_equal(pktcap_group_set(g, "max_downloads", "-1"), PKTCAP_E_INVAL);
     assert_int_equal(pktcap_group_set(g, "max_downloads", "3x"), PKTCAP_E_INVAL);
-    assert_int_equal(pktcap_group_set(g, "poll_min_ms", "40000"), PKTCAP_E_INVAL);
+    assert_int_equal(pktcap_group_set(g, "poll_min_ms", "9"), PKTCAP_E_INVAL);
     assert_string_equal(pktcap_error_message(pktcap_error_last()),
-                        "group setting poll_min_ms=\"40000\": expected a whole number from 10 "
-                        "to 30000");
-    assert_int_equal(pktcap_group_set(g, "poll_max_ms", "100"), PKTCAP_E_INVAL);
+                        "group setting poll_min_ms=\"9\": expected a whole number from 10 "
+                        "to 3600000");
+    assert_int_equal(pktcap_group_set(g, "poll_max_ms", "3600001"), PKTCAP_E_INVAL);
+    /* Either bound first; the pair is checked by start. */
+    assert_int_equal(pktcap_group_set(g, "poll_min_ms", "40000"), 0);
+    assert_int_equal(pktcap_group_start(g), PKTCAP_E_INVAL);
+    assert_string_equal(pktcap_error_message(pktcap_error_last()),
+                        "pktcap_group_start: poll_min_ms (40000) is above poll_max_ms (30000)");
+    assert_int_equal(pktcap_group_set(g, "poll_max_ms", "40000"), 0);
+    assert_int_equal(pktcap_group_start(g), 0);
     assert_int_equal(pktcap_group_set(g, "retries", "1"), PKTCAP_E_INVAL);
     assert_string_equal(pktcap_error_message(pktcap_error_last()),
                         "unknown group setting \"retries\" (max_requests, max_downloads, "
