@@ -137,5 +137,6 @@ extern const struct cli_command cli_cmd_delete;
 extern const struct cli_command cli_cmd_fetch;
 extern const struct cli_command cli_cmd_interfaces;
 extern const struct cli_command cli_cmd_cloudflare;
+extern const struct cli_command cli_cmd_fleet;
 
 #endif

@@ -13,6 +13,7 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_summary,
     &cli_cmd_filter,
     &cli_cmd_capture,
+    &cli_cmd_fleet,
     &cli_cmd_interfaces,
     &cli_cmd_sessions,
     &cli_cmd_status,

@@ -74,7 +74,7 @@ def commands(cli):
 
 def test_every_command_has_help_with_exit_statuses_and_runnable_examples(cli):
     names = commands(cli)
-    assert len(names) == 13
+    assert len(names) == 14
     for name in names:
         text = cli(name, "--help", check_status=0).stdout.decode()
         assert text.startswith(f"usage: pktcap {name}"), name
