@@ -12,6 +12,7 @@ from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API
 from .file import (Direction, Format, Interface, Packet, Reader, Writer, linktype_description,
                    linktype_name, read_all)
 from .filter import Field, Filter, Protocol
+from .group import Group, GroupEvent, GroupEventType, GroupOp, GroupResult
 from .session import (Capability, LogLevel, Provider, Session, SessionInfo, Stat, State, Stats,
                       Target, TargetFlag)
 from .storage import Storage
@@ -22,7 +23,8 @@ __all__ = ["version", "version_num", "Direction", "Format", "Interface", "Packet
            "read_all", "Summary", "SummaryFlag", "SummaryFormat", "summarize",
            "summary_header", "Filter", "Protocol", "Field", "Provider", "Session", "State",
            "Capability", "LogLevel", "TargetFlag", "Stat", "Stats", "SessionInfo",
-           "Target"] + list(_errors.__all__)
+           "Target", "Group", "GroupEvent", "GroupEventType", "GroupOp",
+           "GroupResult"] + list(_errors.__all__)
 
 
 def version() -> str:

@@ -88,6 +88,44 @@ LOG_CB = ctypes.CFUNCTYPE(None, c_int, ctypes.c_char_p, c_void_p)
 # int (*pktcap_progress_cb)(uint64_t done, uint64_t total, void *userdata)
 PROGRESS_CB = ctypes.CFUNCTYPE(c_int, ctypes.c_uint64, ctypes.c_uint64, c_void_p)
 
+
+
+class GroupEventStruct(ctypes.Structure):
+    """``pktcap_group_event`` from group.h, field for field."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("type", c_int),
+        ("session", c_void_p),
+        ("index", c_size_t),
+        ("state", c_int),
+        ("op", c_int),
+        ("code", c_int),
+        ("message", ctypes.c_char_p),
+        ("done", ctypes.c_uint64),
+        ("total", ctypes.c_uint64),
+    ]
+
+
+class GroupResultStruct(ctypes.Structure):
+    """``pktcap_group_result`` from group.h, field for field."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_uint32),
+        ("state", c_int),
+        ("done", c_int),
+        ("op", c_int),
+        ("code", c_int),
+        ("message", ctypes.c_char * 512),
+        ("fetched", c_int),
+        ("bytes", ctypes.c_uint64),
+        ("requests", ctypes.c_uint64),
+    ]
+
+
+# void (*pktcap_group_event_cb)(const pktcap_group_event *event, void *userdata)
+GROUP_EVENT_CB = ctypes.CFUNCTYPE(None, P(GroupEventStruct), c_void_p)
+
 # name -> (restype, argtypes). Opaque handles are c_void_p.
 PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     # version.h
@@ -222,6 +260,22 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "pktcap_session_stat": (c_uint64, [c_void_p, c_int]),
     "pktcap_session_stat_known": (c_int, [c_void_p, c_int]),
     "pktcap_session_free": (None, [c_void_p]),
+    # group.h
+    "pktcap_group_new": (c_int, [P(c_void_p)]),
+    "pktcap_group_set": (c_int, [c_void_p, c_char_p, c_char_p]),
+    "pktcap_group_set_event_callback": (c_int, [c_void_p, GROUP_EVENT_CB, c_void_p]),
+    "pktcap_group_add": (c_int, [c_void_p, c_void_p, c_void_p]),
+    "pktcap_group_count": (c_size_t, [c_void_p]),
+    "pktcap_group_session": (c_void_p, [c_void_p, c_size_t]),
+    "pktcap_group_start": (c_int, [c_void_p]),
+    "pktcap_group_stop": (c_int, [c_void_p]),
+    "pktcap_group_step": (c_int, [c_void_p, P(ctypes.c_int64)]),
+    "pktcap_group_wait": (c_int, [c_void_p, ctypes.c_int64]),
+    "pktcap_group_fd": (c_int, [c_void_p]),
+    "pktcap_group_cancel": (c_int, [c_void_p]),
+    "pktcap_group_get_result": (c_int, [c_void_p, c_size_t, P(GroupResultStruct)]),
+    "pktcap_group_report": (c_int, [P(c_void_p), c_void_p]),
+    "pktcap_group_free": (None, [c_void_p]),
 }
 
 

@@ -326,6 +326,7 @@ class Session(Handle):
         self._packet_cb: Optional[Any] = None
         self._callback_error: Optional[BaseException] = None
         self._error_lock = threading.Lock()
+        self._group: Optional[Any] = None   # weakref to the Group it is in
         provider._sessions.add(self)
         return self
 
@@ -653,7 +654,12 @@ class Session(Handle):
         return data
 
     def close(self) -> None:
-        """Free the handle (a running local capture is stopped, its file completed)."""
+        """Free the handle (a running local capture is stopped, its file
+        completed). ``StateError`` while the session is in an open ``Group``."""
+        group = self._group() if getattr(self, "_group", None) is not None else None
+        if group is not None and not group.closed and not self.closed:
+            raise errors.StateError(errors.Status.E_STATE,
+                                    f"session {self.name!r} is in a group: close the group first")
         if not self.closed:
             self._provider._sessions.discard(self)
         super().close()
