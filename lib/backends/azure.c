@@ -99,6 +99,8 @@
 #define MIN_POLL_INTERVAL_MS 10u
 #define MAX_POLL_INTERVAL_MS 3600000u
 #define DEFAULT_LRO_TIMEOUT_MS 600000u
+#define DEFAULT_ARM_RESERVE 50u
+#define DEFAULT_ARM_PACE_MS 1000u
 #define MAX_LRO_TIMEOUT_MS 86400000u
 #define MAX_LIST_PAGES 1000
 #define AZURE_U32_MAX 4294967295u
@@ -159,7 +161,17 @@ typedef struct azure_provider {
     uint64_t poll_interval_ms, lro_timeout_ms;
     char storage_api_version[32];
     char *blob_endpoint;          /* ends in '/', or NULL */
+    /* ARM's quota, from x-ms-ratelimit-remaining-subscription-{reads,writes,
+     * deletes}: under quota_lock, by QUOTA_* kind. At or below arm_reserve
+     * left, requests of that kind go out at most one per arm_pace_ms. */
+    pthread_mutex_t quota_lock;
+    int64_t quota_left[3];        /* the last count seen; -1 unknown */
+    int64_t quota_sent_ms[3];     /* monotonic: the last request of that kind */
+    int quota_pacing[3];          /* pacing was logged (until the count rises again) */
+    uint64_t arm_reserve, arm_pace_ms;
 } azure_provider;
+
+enum { QUOTA_READS, QUOTA_WRITES, QUOTA_DELETES };
 
 /* ---- session state ------------------------------------------------------------- */
 
@@ -648,19 +660,64 @@ static int probe_auth(azure_provider *ap, const char *scope)
 
 /* ---- ARM requests -------------------------------------------------------------- */
 
-/* ARM's hourly request quota: a warning when it runs low. */
-static void note_quota(const azure_provider *ap, const pktcap__http_response *resp)
+static const char *const quota_names[] = { "reads", "writes", "deletes" };
+
+static int quota_kind(const char *method)
 {
-    static const char *const kinds[] = { "reads", "writes", "deletes" };
-    size_t i;
-    for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+    if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+        return QUOTA_READS;
+    return strcmp(method, "DELETE") == 0 ? QUOTA_DELETES : QUOTA_WRITES;
+}
+
+/* ARM's remaining quota, as each answer reports it. */
+static void note_quota(azure_provider *ap, const pktcap__http_response *resp)
+{
+    int k;
+    for (k = 0; k < 3; k++) {
         char name[64];
         const char *v;
-        snprintf(name, sizeof name, "x-ms-ratelimit-remaining-subscription-%s", kinds[i]);
+        snprintf(name, sizeof name, "x-ms-ratelimit-remaining-subscription-%s", quota_names[k]);
         v = pktcap__http_header_get(resp, name);
-        if (v && *v >= '0' && *v <= '9' && strtoul(v, NULL, 10) < 100)
-            pktcap__log(&ap->p->log, PKTCAP_LOG_WARN, "azure: only %lu ARM %s left for this "
-                        "subscription in the current hour", strtoul(v, NULL, 10), kinds[i]);
+        if (!v || *v < '0' || *v > '9')
+            continue;
+        pthread_mutex_lock(&ap->quota_lock);
+        ap->quota_left[k] = (int64_t)strtoull(v, NULL, 10);
+        if (ap->quota_left[k] > (int64_t)ap->arm_reserve)
+            ap->quota_pacing[k] = 0;
+        pthread_mutex_unlock(&ap->quota_lock);
+    }
+}
+
+/* Before an ARM request: while ARM reports arm_reserve or fewer requests of
+ * its kind left, wait for arm_pace_ms since the last one (a fiber's wait in
+ * a pktcap_group). 0, or PKTCAP_E_CANCELED when the group abandons it. */
+static int quota_wait(azure_provider *ap, const char *method, const char *what)
+{
+    int k = quota_kind(method);
+    for (;;) {
+        int64_t now = pktcap__now_ms(), wait = 0, left;
+        int first = 0;
+        pthread_mutex_lock(&ap->quota_lock);
+        left = ap->quota_left[k];
+        if (ap->arm_reserve && left >= 0 && left <= (int64_t)ap->arm_reserve &&
+            ap->quota_sent_ms[k] && now - ap->quota_sent_ms[k] < (int64_t)ap->arm_pace_ms) {
+            wait = (int64_t)ap->arm_pace_ms - (now - ap->quota_sent_ms[k]);
+            first = !ap->quota_pacing[k];
+            ap->quota_pacing[k] = 1;
+        } else {
+            ap->quota_sent_ms[k] = now ? now : 1;
+        }
+        pthread_mutex_unlock(&ap->quota_lock);
+        if (!wait)
+            return 0;
+        pktcap__log(&ap->p->log, first ? PKTCAP_LOG_INFO : PKTCAP_LOG_DEBUG,
+                    "azure: %lld ARM %s left for this subscription "
+                    "(x-ms-ratelimit-remaining-subscription-%s): sending one per %llu ms",
+                    (long long)left, quota_names[k], quota_names[k],
+                    (unsigned long long)ap->arm_pace_ms);
+        if (pktcap__fiber_sleep(wait, NULL) < 0)
+            return pktcap__error_set(PKTCAP_E_CANCELED, "%s: canceled while pacing requests "
+                                     "to ARM's quota", what);
     }
 }
 
@@ -674,7 +731,8 @@ static int arm_send(azure_provider *ap, const char *method, const char *url, con
     int rc;
     memset(resp, 0, sizeof *resp);
     resp->retry_after_ms = -1;
-    if ((rc = ensure_auth(ap)) < 0 || (rc = probe_auth(ap, ap->cloud->arm_scope)) < 0)
+    if ((rc = ensure_auth(ap)) < 0 || (rc = probe_auth(ap, ap->cloud->arm_scope)) < 0 ||
+        (rc = quota_wait(ap, method, what)) < 0)
         return rc;
     memset(&req, 0, sizeof req);
     req.method = method;
@@ -888,7 +946,9 @@ static int nap(pktcap_session *s, int64_t ms, const char *what)
 
 static int64_t delay_after(const azure_provider *ap, const pktcap__http_response *resp)
 {
-    return resp && resp->retry_after_ms >= 0 ? resp->retry_after_ms
+    /* "Retry-After: 0" gives no pace: the poll interval does, or a server
+     * could make the client spin. */
+    return resp && resp->retry_after_ms > 0 ? resp->retry_after_ms
                                             : (int64_t)ap->poll_interval_ms;
 }
 
@@ -1184,7 +1244,8 @@ static void apply_status(pktcap_session *s, azure_session *as)
 static const char provider_keys[] =
     "cloud, endpoint, authority, api_version, auth, tenant_id, client_id, client_secret, "
     "bearer_token, storage_bearer_token, imds_endpoint, managed_identity_client_id, "
-    "managed_identity_resource_id, poll_interval_ms, lro_timeout_ms, storage_api_version, "
+    "managed_identity_resource_id, poll_interval_ms, lro_timeout_ms, arm_reserve, arm_pace_ms, "
+    "storage_api_version, "
     "blob_endpoint; and the HTTP options ca_file, ca_path, tls_verify, connect_timeout_ms, "
     "timeout_ms, retries, retry_base_ms, retry_max_ms, retry_budget_ms, max_response_bytes, "
     "max_download_bytes, allow_http, rate_limit";
@@ -1273,6 +1334,10 @@ static int azure_provider_set(pktcap_provider *p, const char *key, const char *v
                                  MAX_POLL_INTERVAL_MS);
     if (strcmp(key, "lro_timeout_ms") == 0)
         return pktcap__parse_u64(&ap->lro_timeout_ms, what, value, 1, MAX_LRO_TIMEOUT_MS);
+    if (strcmp(key, "arm_reserve") == 0)
+        return pktcap__parse_u64(&ap->arm_reserve, what, value, 0, 1000000);
+    if (strcmp(key, "arm_pace_ms") == 0)
+        return pktcap__parse_u64(&ap->arm_pace_ms, what, value, 1, MAX_POLL_INTERVAL_MS);
 
     /* Credentials: any change makes them again at the next request. Values
      * are secrets or identifiers; neither is echoed in a message. */
@@ -1319,6 +1384,7 @@ static void azure_provider_close(pktcap_provider *p)
     pktcap__free(ap->mi_client_id);
     pktcap__free(ap->mi_resource_id);
     pktcap__free(ap->blob_endpoint);
+    pthread_mutex_destroy(&ap->quota_lock);
     pktcap__free(ap);
     p->impl = NULL;
 }
@@ -1352,6 +1418,11 @@ static int azure_provider_open(pktcap_provider *p, const pktcap__uri *uri)
     }
     p->impl = ap;   /* from here provider_close frees it */
     ap->p = p;
+    pthread_mutex_init(&ap->quota_lock, NULL);
+    for (int k = 0; k < 3; k++)
+        ap->quota_left[k] = -1;
+    ap->arm_reserve = DEFAULT_ARM_RESERVE;
+    ap->arm_pace_ms = DEFAULT_ARM_PACE_MS;
     ap->cloud = &clouds[0];
     ap->auth_mode = AUTH_AUTO;
     ap->poll_interval_ms = DEFAULT_POLL_INTERVAL_MS;
@@ -2013,7 +2084,7 @@ static int step_query(azure_provider *ap, pktcap_session *s, azure_session *as)
 {
     pktcap__http_response resp;
     char what[160];
-    json_t *qs;
+    json_t *qs = NULL;
     int rc;
     snprintf(what, sizeof what, "query status of packet capture \"%s\"", s->name);
     if (as->query_op.url) {
@@ -2147,13 +2218,13 @@ static int azure_step(pktcap_session *s, int64_t *next_ms)
     }
     if (is_terminal(pktcap_session_state(s)))
         return 0;
-    delay = as->server_delay_ms >= 0 ? as->server_delay_ms : (int64_t)ap->poll_interval_ms;
+    delay = as->server_delay_ms > 0 ? as->server_delay_ms : (int64_t)ap->poll_interval_ms;
     as->not_before_ms = as->server_delay_ms > 0 ? pktcap__now_ms() + as->server_delay_ms : 0;
     *next_ms = delay;
     pktcap__log(&s->provider->log, PKTCAP_LOG_DEBUG, "azure: %s: %s (%s); next poll in %lld ms%s",
                 s->name, pktcap_state_name(pktcap_session_state(s)),
                 as->native[0] ? as->native : "-", (long long)delay,
-                as->server_delay_ms >= 0 ? " (Retry-After)" : "");
+                as->server_delay_ms > 0 ? " (Retry-After)" : "");
     return 0;
 }
 

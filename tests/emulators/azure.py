@@ -157,7 +157,8 @@ class AzureEmulator(Emulator):
     ``stop`` and ``delete`` (``"location"`` | ``"sync"``) to the answer shape;
     a Location URL answers 202 ``location_polls`` times before its final
     answer.  ``lro_retry_after`` is the Retry-After sent with 201/202 and
-    InProgress answers (None = no header).
+    InProgress answers (None = no header).  ``ratelimits`` ({"reads",
+    "writes", "deletes": count}) is where the quota headers start.
     """
 
     def __init__(self, subscription="00000000-0000-0000-0000-000000000001",
@@ -170,7 +171,7 @@ class AzureEmulator(Emulator):
                  provisioning_seconds=2, start_delay_seconds=1, bytes_per_second=0,
                  page_size=None, lro_style=None, lro_retry_after="1", location_polls=1,
                  imds_client_id=None, imds_msi_res_id=None, imds_gone=0,
-                 blob_require_date=True, **kwargs):
+                 blob_require_date=True, ratelimits=None, **kwargs):
         super().__init__(**kwargs)
         self.subscription = subscription
         self.resource_group = resource_group
@@ -199,7 +200,10 @@ class AzureEmulator(Emulator):
         self._operations = {}    # operation id -> _Operation
         self._skiptokens = {}    # $skiptoken -> offset into the list
         self._blobs = {}         # (account, container, path) -> _Blob
-        self._ratelimits = dict(_RATELIMITS)
+        # x-ms-ratelimit-remaining-subscription-* counts; ``ratelimits`` sets
+        # where they start (e.g. {"writes": 3}), the hourly window's reset
+        # restores the defaults.
+        self._ratelimits = dict(_RATELIMITS, **(ratelimits or {}))
 
         one = _P + r"/packetCaptures/(?P<name>[^/]+)"
         self._route("PUT", one + "/?", self._create, "create")

@@ -402,6 +402,60 @@ def test_unknown_provider_options_are_refused(emu):
         Provider(emu.arm_uri(), cloud="mars")
 
 
+# ---- ARM's quota ---------------------------------------------------------------------------
+
+def test_a_low_arm_quota_paces_the_requests_of_its_kind():
+    """x-ms-ratelimit-remaining-subscription-writes at or below arm_reserve:
+    one write per arm_pace_ms; reads are not paced; the pacing is logged once."""
+    with AzureEmulator(time_scale=0.01, lro_retry_after="0", capture_bytes=CAPTURE,
+                       ratelimits={"writes": 3}) as emu:
+        logs = []
+        with provider(emu, arm_reserve=5, arm_pace_ms=300) as p:
+            p.on_log(lambda level, message: logs.append((level, message)), LogLevel.DEBUG)
+            for i in range(4):
+                s = started(p, emu, name=f"q{i}")
+                assert s.state != State.FAILED
+        writes = [r for r in emu.requests() if r.method in ("PUT", "POST")
+                  and r.route in ("create", "query_status", "stop")]
+        creates = [r for r in writes if r.route == "create"]
+        assert len(creates) == 4
+        # The first answer tells 2 writes left (3 - 1): every later write waits
+        # 300 ms after the one before (4 ms of clock and network slack).
+        gaps = [b.time - a.time for a, b in zip(writes, writes[1:])]
+        assert gaps and min(gaps) >= 0.296, gaps
+        reads = [r for r in emu.requests() if r.method == "GET" and r.route]
+        paced_lines = [m for _, m in logs if "sending one per" in m]
+        assert [m for lvl, m in logs if lvl == LogLevel.INFO and "sending one per" in m] == [
+            "azure: 2 ARM writes left for this subscription "
+            "(x-ms-ratelimit-remaining-subscription-writes): sending one per 300 ms"]
+        assert all("ARM writes left" in m for m in paced_lines)   # never reads
+        assert reads == [] or all(r.status != 429 for r in reads)
+
+
+def test_arm_reserve_zero_turns_pacing_off():
+    with AzureEmulator(time_scale=0.01, lro_retry_after="0", capture_bytes=CAPTURE,
+                       ratelimits={"writes": 3}) as emu:
+        logs = []
+        with provider(emu, arm_reserve=0, arm_pace_ms=300) as p:
+            p.on_log(lambda level, message: logs.append(message), LogLevel.DEBUG)
+            for i in range(3):
+                started(p, emu, name=f"r{i}")
+        assert not [m for m in logs if "sending one per" in m]
+        creates = emu.requests(method="PUT", route="create")
+        assert len(creates) == 3
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("arm_pace_ms", "0", "azure provider option 'arm_pace_ms'"),
+    ("arm_pace_ms", "soon", "azure provider option 'arm_pace_ms'"),
+    ("arm_reserve", "1000001", "azure provider option 'arm_reserve'"),
+])
+def test_arm_quota_options_are_checked(emu, key, value, message):
+    with pytest.raises(pktcap.InvalidArgumentError) as e:
+        Provider(emu.arm_uri(), **{key: value})
+    assert e.value.message.startswith(message), e.value.message
+
+
 # ---- tokens --------------------------------------------------------------------------------
 
 def test_wrong_secret_is_an_auth_error_with_the_aadsts_text(emu):
