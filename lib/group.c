@@ -266,7 +266,7 @@ static int set_int(const char *key, const char *value, int64_t min, int64_t max,
 
 PKTCAP_API int pktcap_group_set(pktcap_group *g, const char *key, const char *value)
 {
-    int64_t v;
+    int64_t v = 0;
     int rc;
     if ((rc = check(g, "pktcap_group_set")) < 0)
         return rc;

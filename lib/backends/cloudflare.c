@@ -1244,13 +1244,14 @@ static int cf_step(pktcap_session *s, int64_t *next_ms)
     apply_result(s, cs);
     if (is_terminal(pktcap_session_state(s)))
         return 0;
-    delay = cs->server_delay_ms >= 0 ? cs->server_delay_ms : (int64_t)cp->poll_interval_ms;
+    /* "Retry-After: 0" gives no pace: the poll interval does. */
+    delay = cs->server_delay_ms > 0 ? cs->server_delay_ms : (int64_t)cp->poll_interval_ms;
     cs->not_before_ms = cs->server_delay_ms > 0 ? pktcap__now_ms() + cs->server_delay_ms : 0;
     *next_ms = delay;
     pktcap__log(&s->provider->log, PKTCAP_LOG_DEBUG, "cloudflare: %s: %s (%s); next poll in "
                 "%lld ms%s", s->name, pktcap_state_name(pktcap_session_state(s)),
                 cs->native[0] ? cs->native : "-", (long long)delay,
-                cs->server_delay_ms >= 0 ? " (Retry-After)" : "");
+                cs->server_delay_ms > 0 ? " (Retry-After)" : "");
     return 0;
 }
 
