@@ -32,7 +32,10 @@
  *           not logged in, moves to RUNNING and starts one thread that sends
  *           the capture request (its timeout: duration + capture_margin_ms).
  *           In a pktcap_group (on a fiber) no thread: the request is sent
- *           by the start itself, which the group runs beside the others.
+ *           by the start itself, which the group runs beside the others;
+ *           and an appliance busy with another capture (409, errorcode
+ *           1097) is asked again after 1, 2, 4, 8, 10, 10… s for up to 10
+ *           minutes, so one appliance's sessions run one after another.
  *   thread  2xx → the summaries (either response shape: a JSON array of
  *           results, or older firmware's {"packet_capture":{…,"summary"}};
  *           every value a string or a number) become pktcap_summary records,
@@ -102,6 +105,10 @@
 #include "net/json.h"
 #include "storage/storage.h"
 
+#define NITRO_BUSY 1097            /* "A packet capture is already running" (409) */
+#define BUSY_FIRST_MS 1000         /* group: first wait for a busy appliance */
+#define BUSY_MAX_DELAY_MS 10000
+#define BUSY_WAIT_MS 600000        /* group: longest total wait for a busy appliance */
 #define NITRO_PATH "/sdwan/nitro/"
 #define CAPTURE_RESOURCE "v2/diag/packet_capture"
 #define DOWNLOAD_RESOURCE "v2/download/pcap_download"
@@ -1118,6 +1125,50 @@ static int capture_done(sdwan_session *ss, const pktcap__http_response *resp, co
     return 0;
 }
 
+/* NITRO's answer when a capture already runs: 409 with errorcode 1097. */
+static int appliance_busy(const pktcap__http_response *resp)
+{
+    json_t *root, *code;
+    int busy;
+    if (resp->status != 409)
+        return 0;
+    root = pktcap__body_json(resp);
+    code = json_is_object(root) ? json_object_get(root, "errorcode") : NULL;
+    busy = (json_is_integer(code) && json_integer_value(code) == NITRO_BUSY) ||
+           (json_is_string(code) && strcmp(json_string_value(code), "1097") == 0);
+    json_decref(root);
+    return busy;
+}
+
+/* Sends the capture request. In a pktcap_group, an appliance busy with
+ * another capture (perhaps the group's own, on another interface) is asked
+ * again after 1 s, doubling to 10 s, for up to BUSY_WAIT_MS: the sessions of
+ * one appliance then run one after another. A lone session fails at once,
+ * as before: its caller decides. */
+static int send_when_free(sdwan_session *ss, const pktcap__http_request *req,
+                          pktcap__http_response *resp)
+{
+    pktcap_session *s = ss->s;
+    int64_t delay = BUSY_FIRST_MS, waited = 0;
+    int rc;
+    for (;;) {
+        rc = pktcap__http_send(ss->sp->http, req, resp);
+        if (rc < 0 || !pktcap__fiber_active() || !appliance_busy(resp) || waited >= BUSY_WAIT_MS)
+            return rc;
+        pktcap__http_response_clear(resp);
+        pktcap__log(&s->provider->log, waited ? PKTCAP_LOG_DEBUG : PKTCAP_LOG_INFO,
+                    "sdwan: session \"%s\": the appliance runs another capture; asking again "
+                    "in %lld ms", s->name, (long long)delay);
+        pktcap__session_set_state(s, PKTCAP_STATE_RUNNING,
+                                  "waiting for the appliance's current capture to end", NULL);
+        if (pktcap__fiber_sleep(delay, &ss->cancel) < 0)
+            return pktcap__error_set(PKTCAP_E_CANCELED, "%s: canceled while the appliance ran "
+                                     "another capture", req->what);
+        waited += delay;
+        delay = delay * 2 < BUSY_MAX_DELAY_MS ? delay * 2 : BUSY_MAX_DELAY_MS;
+    }
+}
+
 static void *capture_main(void *arg)
 {
     sdwan_session *ss = arg;
@@ -1145,7 +1196,7 @@ static void *capture_main(void *arg)
     req.what = what;
     req.timeout_ms = (uint64_t)ss->duration_s * 1000 + sp->capture_margin_ms;
     req.cancel = &ss->cancel;
-    rc = pktcap__http_send(sp->http, &req, &resp);
+    rc = send_when_free(ss, &req, &resp);
     pktcap__free(url);
     if (is_canceled(ss)) {               /* the session is being freed: report nothing */
         pktcap__http_response_clear(&resp);

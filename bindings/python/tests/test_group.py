@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "emulators"))
 from azure import AzureEmulator  # noqa: E402
 from cloudflare import CloudflareEmulator  # noqa: E402
+from sdwan import SdwanEmulator  # noqa: E402
 
 from test_cloudflare import CAPTURE, options as cf_options  # noqa: E402
 from test_azure import account_id, options as az_options, vm_id  # noqa: E402
+import test_sdwan  # noqa: E402
 
 WAIT = 60.0
 
@@ -297,3 +299,25 @@ def test_membership_rules(cf, tmp_path):
             assert (r.state, r.op, r.code) == (State.NEW, GroupOp.START, pktcap.Status.E_CANCELED)
             assert isinstance(r.error, pktcap.CanceledError)
         s.close()
+
+
+def test_an_sdwan_appliances_sessions_run_one_after_another():
+    """An appliance runs one capture at a time: in a group, a session that
+    finds it busy (409, errorcode 1097) asks again later instead of failing,
+    and each capture is fetched before the next one replaces it."""
+    with SdwanEmulator(time_scale=0.01, capture_bytes=test_sdwan.CAPTURE) as emu, \
+            test_sdwan.provider(emu) as p, Group() as g:
+        logs = []
+        p.on_log(lambda level, message: logs.append(message))
+        for name in ("MGMT", "1", "2"):
+            g.add(test_sdwan.new_session(p, target=name, name="if-" + name.replace("/", "-")),
+                  fetch_to=pktcap.Storage.memory())
+        g.start()
+        assert g.wait(WAIT)
+        results = g.results()
+        assert [(r.state, r.fetched, r.code) for r in results] == [(State.COMPLETE, True, 0)] * 3
+        captures = emu.requests(route="capture")
+        busy = [r for r in captures if r.status == 409]
+        assert len(captures) - len(busy) == 3 and busy
+        assert len([m for m in logs if "the appliance runs another capture" in m]) >= 1
+        assert emu.errors == []
