@@ -351,6 +351,17 @@ int main(int argc, char **argv)
         pktcap_storage_free(fl.remote[i]);
         if (fl.opened[i])
             pktcap_provider_close(fl.providers[i]);
+        free(fl.paths[i]);
+        free(fl.rows[i].uri);
+        free(fl.rows[i].target);
+        free(fl.rows[i].storage);
     }
+    free(fl.rows);
+    free(fl.providers);
+    free(fl.opened);
+    free(fl.sessions);
+    free(fl.out);
+    free(fl.remote);
+    free(fl.paths);
     return failed || fetched != fl.n || valid != fl.n ? 1 : 0;
 }

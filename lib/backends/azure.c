@@ -688,6 +688,17 @@ static void note_quota(azure_provider *ap, const pktcap__http_response *resp)
     }
 }
 
+/* After an ARM request: its kind's pace counts from when it ended. ARM
+ * counted it when it arrived, somewhere in between: so the next one arrives
+ * at least arm_pace_ms after it. */
+static void quota_sent(azure_provider *ap, const char *method)
+{
+    int64_t now = pktcap__now_ms();
+    pthread_mutex_lock(&ap->quota_lock);
+    ap->quota_sent_ms[quota_kind(method)] = now ? now : 1;
+    pthread_mutex_unlock(&ap->quota_lock);
+}
+
 /* Before an ARM request: while ARM reports arm_reserve or fewer requests of
  * its kind left, wait for arm_pace_ms since the last one (a fiber's wait in
  * a pktcap_group). 0, or PKTCAP_E_CANCELED when the group abandons it. */
@@ -745,7 +756,9 @@ static int arm_send(azure_provider *ap, const char *method, const char *url, con
     req.client_request_id = request_id && *request_id ? request_id : NULL;
     req.retry = retry;
     req.what = what;
-    if ((rc = pktcap__http_send(ap->http, &req, resp)) == 0)
+    rc = pktcap__http_send(ap->http, &req, resp);
+    quota_sent(ap, method);
+    if (rc == 0)
         note_quota(ap, resp);
     return rc;
 }
