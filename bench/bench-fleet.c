@@ -137,7 +137,9 @@ static void check(int rc, const char *what)
 
 static const char *provider_kind_name(const char *uri)
 {
-    return strncmp(uri, "azure:", 6) == 0 ? "az" : strncmp(uri, "cloudflare:", 11) == 0 ? "cf" : "sd";
+    if (strncmp(uri, "azure:", 6) == 0)
+        return "az";
+    return strncmp(uri, "cloudflare:", 11) == 0 ? "cf" : "sd";
 }
 
 static void make_sessions(struct fleet *fl, uint64_t seconds, const char *dir)

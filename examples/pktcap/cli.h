@@ -39,6 +39,43 @@ int cli_make_filter(struct pktcap_filter **out, const char *rules, const char *b
 
 /* ---- providers and sessions (session_util.c) ---- */
 
+/* The capture settings `capture` and `fleet` share: --filter, --bpf,
+ * --duration, --packets, --bytes, --snaplen and --option, with getopt codes
+ * of their own (above any command's) and CLI_SETTINGS_OPTIONS for the table. */
+enum {
+    CLI_OPT_FILTER = 1000, CLI_OPT_BPF, CLI_OPT_DURATION, CLI_OPT_PACKETS, CLI_OPT_BYTES,
+    CLI_OPT_SNAPLEN, CLI_OPT_OPTION,
+};
+#define CLI_SETTINGS_OPTIONS                                          \
+    { "filter", required_argument, NULL, CLI_OPT_FILTER },            \
+    { "bpf", required_argument, NULL, CLI_OPT_BPF },                  \
+    { "duration", required_argument, NULL, CLI_OPT_DURATION },        \
+    { "packets", required_argument, NULL, CLI_OPT_PACKETS },          \
+    { "bytes", required_argument, NULL, CLI_OPT_BYTES },              \
+    { "snaplen", required_argument, NULL, CLI_OPT_SNAPLEN },          \
+    { "option", required_argument, NULL, CLI_OPT_OPTION }
+
+struct cli_settings {
+    const char *rules, *bpf;              /* --filter, --bpf */
+    uint64_t duration_ms, packets, bytes, snaplen;   /* 0: not given */
+    char **options;                       /* KEY=VALUE, in order (room for argc) */
+    int noptions;
+};
+
+/* Takes getopt's code `c` with `arg` when it is one of the settings: 1, or
+ * CLI_USAGE (message printed) for a bad value; 0 when `c` is another option. */
+int cli_settings_option(const char *command, struct cli_settings *cs, int c, const char *arg);
+
+struct pktcap_session;
+
+/* Applies a target and the settings to a NEW session (filter `f` made from
+ * them, or NULL): 0, or the failed call's code with `what` naming the
+ * option ("--target", "--filter", "--option KEY", ...). Values of --option
+ * may be secrets: only their keys are logged. */
+int cli_configure_session(struct pktcap_session *s, const char *target,
+                          const struct pktcap_filter *f, const struct cli_settings *cs,
+                          char *what, size_t what_size);
+
 struct pktcap_provider;
 struct pktcap_storage;
 

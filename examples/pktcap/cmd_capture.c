@@ -202,17 +202,14 @@ static void report(const pktcap_session *s, const char *target, const pktcap_sto
 }
 
 enum {
-    OPT_PROVIDER = 256, OPT_NAME, OPT_TARGET, OPT_FILTER, OPT_BPF, OPT_DURATION, OPT_PACKETS,
-    OPT_BYTES, OPT_SNAPLEN, OPT_STORAGE, OPT_OPTION, OPT_WAIT, OPT_FETCH, OPT_SUMMARY,
+    OPT_PROVIDER = 256, OPT_NAME, OPT_TARGET, OPT_STORAGE, OPT_WAIT, OPT_FETCH, OPT_SUMMARY,
     OPT_FORMAT, OPT_VERBOSE, OPT_JSON,
 };
 
 struct capture_args {
-    const char *provider, *name, *target, *rules, *bpf, *write, *storage, *fetch;
-    uint64_t duration_ms, packets, bytes, snaplen;
+    const char *provider, *name, *target, *write, *storage, *fetch;
+    struct cli_settings set;   /* filter, limits, --option (shared with `fleet`) */
     int wait, summary, format, json;
-    char **options;       /* KEY=VALUE, in order */
-    int noptions;
 };
 
 static int parse_args(struct capture_args *a, int argc, char **argv)
@@ -221,15 +218,9 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
         { "provider", required_argument, NULL, OPT_PROVIDER },
         { "name", required_argument, NULL, OPT_NAME },
         { "target", required_argument, NULL, OPT_TARGET },
-        { "filter", required_argument, NULL, OPT_FILTER },
-        { "bpf", required_argument, NULL, OPT_BPF },
-        { "duration", required_argument, NULL, OPT_DURATION },
-        { "packets", required_argument, NULL, OPT_PACKETS },
-        { "bytes", required_argument, NULL, OPT_BYTES },
-        { "snaplen", required_argument, NULL, OPT_SNAPLEN },
+        CLI_SETTINGS_OPTIONS,
         { "write", required_argument, NULL, 'w' },
         { "storage", required_argument, NULL, OPT_STORAGE },
-        { "option", required_argument, NULL, OPT_OPTION },
         { "wait", no_argument, NULL, OPT_WAIT },
         { "fetch", required_argument, NULL, OPT_FETCH },
         { "summary", no_argument, NULL, OPT_SUMMARY },
@@ -243,12 +234,15 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":w:hv", options, NULL)) != -1) {
+        int taken = cli_settings_option("capture", &a->set, c, optarg);
+        if (taken == 1)
+            continue;
+        if (taken)
+            return taken;
         switch (c) {
         case OPT_PROVIDER: a->provider = optarg; break;
         case OPT_NAME: a->name = optarg; break;
         case OPT_TARGET: a->target = optarg; break;
-        case OPT_FILTER: a->rules = optarg; break;
-        case OPT_BPF: a->bpf = optarg; break;
         case 'w': a->write = optarg; break;
         case OPT_STORAGE: a->storage = optarg; break;
         case OPT_FETCH: a->fetch = optarg; break;
@@ -258,30 +252,6 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
         case OPT_FORMAT: format = optarg; break;
         case 'v':
         case OPT_VERBOSE: cli_verbose++; break;
-        case OPT_DURATION:
-            if (cli_parse_duration(optarg, &a->duration_ms) < 0)
-                return cli_usage_error("capture", "--duration takes seconds (e.g. 10, 0.5) or a "
-                                       "number with ms, s, m or h, at least 1 ms; not '%s'",
-                                       optarg);
-            break;
-        case OPT_PACKETS:
-        case OPT_BYTES:
-            if (cli_parse_count(optarg, 1, UINT64_MAX, c == OPT_PACKETS ? &a->packets
-                                                                        : &a->bytes) < 0)
-                return cli_usage_error("capture", "%s takes a positive number, optionally with "
-                                       "k, M, G, T, Ki, Mi, Gi or Ti; not '%s'",
-                                       c == OPT_PACKETS ? "--packets" : "--bytes", optarg);
-            break;
-        case OPT_SNAPLEN:
-            if (cli_parse_count(optarg, 1, UINT32_MAX, &a->snaplen) < 0)
-                return cli_usage_error("capture", "--snaplen takes a number of bytes from 1 to "
-                                       "4294967295; not '%s'", optarg);
-            break;
-        case OPT_OPTION:
-            if (!strchr(optarg, '=') || optarg[0] == '=')
-                return cli_usage_error("capture", "--option takes KEY=VALUE, not '%s'", optarg);
-            a->options[a->noptions++] = optarg;
-            break;
         case 'h':
             fputs(cli_cmd_capture.usage, stdout);
             return -1;
@@ -296,7 +266,7 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
     if (!a->target)
         return cli_usage_error("capture", "--target is required (for local: an interface such "
                                "as lo, a list eth0,eth1, or any; 'pktcap interfaces' lists them)");
-    if (a->rules && a->bpf)
+    if (a->set.rules && a->set.bpf)
         return cli_usage_error("capture", "--filter and --bpf exclude each other");
     if (a->write && a->storage)
         return cli_usage_error("capture", "-w and --storage exclude each other");
@@ -316,69 +286,17 @@ static int parse_args(struct capture_args *a, int argc, char **argv)
     return CLI_OK;
 }
 
-/* pktcap_session_set_snaplen with the others' signature (parse_args keeps
- * the value within 32 bits). */
-static int set_snaplen(pktcap_session *s, uint64_t bytes)
-{
-    return pktcap_session_set_snaplen(s, (uint32_t)bytes);
-}
-
 /* Applies the settings to a new session; returns a CLI_* status. */
 static int configure(pktcap_session *s, const struct capture_args *a, const pktcap_filter *f,
                      pktcap_storage *out)
 {
-    const char *name = pktcap_session_name(s);
-    int rc;
-    CLI_CALL(rc, pktcap_session_set_target(s, a->target),
-             "pktcap_session_set_target(\"%s\", \"%s\")", name, a->target);
+    char what[160];
+    int rc = cli_configure_session(s, a->target, f, &a->set, what, sizeof what);
     if (rc < 0)
-        return cli_library_error("--target", rc);
-    if (f) {
-        CLI_CALL(rc, pktcap_session_set_filter(s, f), "pktcap_session_set_filter(\"%s\", %s%s)",
-                 name, a->bpf ? "bpf:" : "", a->bpf ? a->bpf : a->rules);
-        if (rc < 0)
-            return cli_library_error(a->bpf ? "--bpf" : "--filter", rc);
-    }
-    const struct {
-        uint64_t value;   /* 0: not given */
-        int (*set)(pktcap_session *, uint64_t);
-        const char *call, *option;
-    } numbers[] = {
-        { a->snaplen, set_snaplen, "pktcap_session_set_snaplen", "--snaplen" },
-        { a->packets, pktcap_session_set_packet_limit, "pktcap_session_set_packet_limit",
-          "--packets" },
-        { a->bytes, pktcap_session_set_byte_limit, "pktcap_session_set_byte_limit", "--bytes" },
-        { a->duration_ms, pktcap_session_set_time_limit, "pktcap_session_set_time_limit",
-          "--duration" },
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        if (!numbers[i].value)
-            continue;
-        CLI_CALL(rc, numbers[i].set(s, numbers[i].value), "%s(\"%s\", %llu)", numbers[i].call,
-                 name, (unsigned long long)numbers[i].value);
-        if (rc < 0)
-            return cli_library_error(numbers[i].option, rc);
-    }
-    for (int i = 0; i < a->noptions; i++) {
-        char key[128];
-        const char *eq = strchr(a->options[i], '=');
-        size_t n = (size_t)(eq - a->options[i]);
-        if (n >= sizeof key)
-            n = sizeof key - 1;
-        memcpy(key, a->options[i], n);
-        key[n] = '\0';
-        /* Values may be secrets: only the key is logged. */
-        CLI_CALL(rc, pktcap_session_set(s, key, eq + 1), "pktcap_session_set(\"%s\", \"%s\", ***)",
-                 name, key);
-        if (rc < 0) {
-            char what[160];
-            snprintf(what, sizeof what, "--option %s", key);
-            return cli_library_error(what, rc);
-        }
-    }
+        return cli_library_error(what, rc);
     if (out) {
         CLI_CALL(rc, pktcap_session_set_storage(s, out), "pktcap_session_set_storage(\"%s\")",
-                 name);
+                 pktcap_session_name(s));
         if (rc < 0)
             return cli_library_error(a->write ? "-w" : "--storage", rc);
     }
@@ -452,14 +370,14 @@ static int run_capture(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.provider = CLI_DEFAULT_PROVIDER;
     a.format = PKTCAP_SUMMARY_TEXT;
-    a.options = calloc((size_t)argc + 1, sizeof *a.options);
-    if (!a.options) {
+    a.set.options = calloc((size_t)argc + 1, sizeof *a.set.options);
+    if (!a.set.options) {
         fputs("pktcap capture: out of memory\n", stderr);
         return CLI_FAILED;
     }
     int status = parse_args(&a, argc, argv);
     if (status != CLI_OK) {
-        free(a.options);
+        free(a.set.options);
         return status < 0 ? CLI_OK : status;   /* -1: --help was printed */
     }
 
@@ -486,7 +404,8 @@ static int run_capture(int argc, char **argv)
      * provider's summaries once the session has ended. */
     int summaries_after = a.summary && !(caps & PKTCAP_CAP_PACKET_CALLBACK) &&
                           (caps & PKTCAP_CAP_SUMMARIES);
-    if ((a.rules || a.bpf) && (status = cli_make_filter(&f, a.rules, a.bpf)) != CLI_OK)
+    if ((a.set.rules || a.set.bpf) &&
+        (status = cli_make_filter(&f, a.set.rules, a.set.bpf)) != CLI_OK)
         goto done;
     if (output && (status = cli_open_storage(&out, output)) != CLI_OK)
         goto done;
@@ -605,7 +524,7 @@ done:
     pktcap_provider_close(p);
     fflush(stdout);
     pthread_mutex_destroy(&run.lock);
-    free(a.options);
+    free(a.set.options);
     return status;
 }
 

@@ -105,25 +105,23 @@ struct target {
     pktcap_storage *out;     /* the fetch target, or a local session's discard target */
     long index;              /* in the group; -1: not added (configure failed) */
     /* A configuration failure: the option it came from, its code and message. */
-    const char *what;
+    char what[160];
     int code;
     char message[512];
     uint64_t changed;        /* sequence number of its latest event (table order) */
 };
 
 enum {
-    OPT_PROVIDER = 256, OPT_TARGETS, OPT_FILTER, OPT_BPF, OPT_DURATION, OPT_PACKETS, OPT_BYTES,
-    OPT_SNAPLEN, OPT_OPTION, OPT_FETCH_DIR, OPT_MAX_REQUESTS, OPT_MAX_DOWNLOADS, OPT_POLL_MIN,
-    OPT_POLL_MAX, OPT_NAME_PREFIX, OPT_JSON, OPT_REPORT, OPT_TIMEOUT, OPT_VERBOSE,
+    OPT_PROVIDER = 256, OPT_TARGETS, OPT_FETCH_DIR, OPT_MAX_REQUESTS, OPT_MAX_DOWNLOADS,
+    OPT_POLL_MIN, OPT_POLL_MAX, OPT_NAME_PREFIX, OPT_JSON, OPT_REPORT, OPT_TIMEOUT, OPT_VERBOSE,
 };
 
 struct fleet_args {
-    const char *provider, *targets, *rules, *bpf, *fetch_dir, *prefix, *report;
+    const char *provider, *targets, *fetch_dir, *prefix, *report;
     const char *max_requests, *max_downloads, *poll_min, *poll_max;
-    uint64_t duration_ms, packets, bytes, snaplen, timeout_ms;
+    struct cli_settings set;  /* filter, limits, --option: as `capture` */
+    uint64_t timeout_ms;
     int json;
-    char **options;          /* KEY=VALUE, in order */
-    int noptions;
 };
 
 struct fleet {
@@ -155,13 +153,7 @@ static int parse_args(struct fleet_args *a, int argc, char **argv)
     static const struct option options[] = {
         { "provider", required_argument, NULL, OPT_PROVIDER },
         { "targets", required_argument, NULL, OPT_TARGETS },
-        { "filter", required_argument, NULL, OPT_FILTER },
-        { "bpf", required_argument, NULL, OPT_BPF },
-        { "duration", required_argument, NULL, OPT_DURATION },
-        { "packets", required_argument, NULL, OPT_PACKETS },
-        { "bytes", required_argument, NULL, OPT_BYTES },
-        { "snaplen", required_argument, NULL, OPT_SNAPLEN },
-        { "option", required_argument, NULL, OPT_OPTION },
+        CLI_SETTINGS_OPTIONS,
         { "fetch-dir", required_argument, NULL, OPT_FETCH_DIR },
         { "max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
         { "max-downloads", required_argument, NULL, OPT_MAX_DOWNLOADS },
@@ -178,11 +170,14 @@ static int parse_args(struct fleet_args *a, int argc, char **argv)
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":hv", options, NULL)) != -1) {
+        int taken = cli_settings_option("fleet", &a->set, c, optarg);
+        if (taken == 1)
+            continue;
+        if (taken)
+            return taken;
         switch (c) {
         case OPT_PROVIDER: a->provider = optarg; break;
         case OPT_TARGETS: a->targets = optarg; break;
-        case OPT_FILTER: a->rules = optarg; break;
-        case OPT_BPF: a->bpf = optarg; break;
         case OPT_FETCH_DIR: a->fetch_dir = optarg; break;
         case OPT_NAME_PREFIX: a->prefix = optarg; break;
         case OPT_REPORT: a->report = optarg; break;
@@ -194,31 +189,11 @@ static int parse_args(struct fleet_args *a, int argc, char **argv)
         case OPT_POLL_MAX: a->poll_max = optarg; break;
         case 'v':
         case OPT_VERBOSE: cli_verbose++; break;
-        case OPT_DURATION:
         case OPT_TIMEOUT:
-            if (cli_parse_duration(optarg, c == OPT_DURATION ? &a->duration_ms
-                                                             : &a->timeout_ms) < 0)
-                return cli_usage_error("fleet", "%s takes seconds (e.g. 10, 0.5) or a number "
-                                       "with ms, s, m or h, at least 1 ms; not '%s'",
-                                       c == OPT_DURATION ? "--duration" : "--timeout", optarg);
-            break;
-        case OPT_PACKETS:
-        case OPT_BYTES:
-            if (cli_parse_count(optarg, 1, UINT64_MAX, c == OPT_PACKETS ? &a->packets
-                                                                        : &a->bytes) < 0)
-                return cli_usage_error("fleet", "%s takes a positive number, optionally with "
-                                       "k, M, G, T, Ki, Mi, Gi or Ti; not '%s'",
-                                       c == OPT_PACKETS ? "--packets" : "--bytes", optarg);
-            break;
-        case OPT_SNAPLEN:
-            if (cli_parse_count(optarg, 1, UINT32_MAX, &a->snaplen) < 0)
-                return cli_usage_error("fleet", "--snaplen takes a number of bytes from 1 to "
-                                       "4294967295; not '%s'", optarg);
-            break;
-        case OPT_OPTION:
-            if (!strchr(optarg, '=') || optarg[0] == '=')
-                return cli_usage_error("fleet", "--option takes KEY=VALUE, not '%s'", optarg);
-            a->options[a->noptions++] = optarg;
+            if (cli_parse_duration(optarg, &a->timeout_ms) < 0)
+                return cli_usage_error("fleet", "--timeout takes seconds (e.g. 10, 0.5) or a "
+                                       "number with ms, s, m or h, at least 1 ms; not '%s'",
+                                       optarg);
             break;
         case 'h':
             fputs(cli_cmd_fleet.usage, stdout);
@@ -237,7 +212,7 @@ static int parse_args(struct fleet_args *a, int argc, char **argv)
     if (!a->targets)
         return cli_usage_error("fleet", "--targets FILE is required (one target per line; "
                                "'-' reads standard input)");
-    if (a->rules && a->bpf)
+    if (a->set.rules && a->set.bpf)
         return cli_usage_error("fleet", "--filter and --bpf exclude each other");
     if ((a->fetch_dir && !*a->fetch_dir) || (a->report && !*a->report))
         return cli_usage_error("fleet", "%s takes a path, not ''",
@@ -409,7 +384,7 @@ static int make_dirs(const char *dir)
 /* A target that could not be made into a session: kept for the report. */
 static void config_failed(struct target *t, const char *what, int rc)
 {
-    t->what = what;
+    snprintf(t->what, sizeof t->what, "%s", what);
     t->code = rc;
     snprintf(t->message, sizeof t->message, "%s", pktcap_error_message(pktcap_error_last()));
     pktcap_session_free(t->s);
@@ -427,71 +402,6 @@ static int discard_bytes(const void *data, size_t size, void *userdata)
     return 0;
 }
 
-/* pktcap_session_set_snaplen with the others' signature (parse_args keeps
- * the value within 32 bits). */
-static int set_snaplen(pktcap_session *s, uint64_t bytes)
-{
-    return pktcap_session_set_snaplen(s, (uint32_t)bytes);
-}
-
-/* The settings of `capture`, applied to one session; 0 or the failed
- * call's code, with *what naming the option. */
-static int configure(pktcap_session *s, const struct fleet_args *a, const char *target,
-                     const pktcap_filter *f, const char **what)
-{
-    const char *name = pktcap_session_name(s);
-    int rc;
-    *what = "--target";
-    CLI_CALL(rc, pktcap_session_set_target(s, target), "pktcap_session_set_target(\"%s\", \"%s\")",
-             name, target);
-    if (rc < 0)
-        return rc;
-    if (f) {
-        *what = a->bpf ? "--bpf" : "--filter";
-        CLI_CALL(rc, pktcap_session_set_filter(s, f), "pktcap_session_set_filter(\"%s\", %s%s)",
-                 name, a->bpf ? "bpf:" : "", a->bpf ? a->bpf : a->rules);
-        if (rc < 0)
-            return rc;
-    }
-    const struct {
-        uint64_t value;   /* 0: not given */
-        int (*set)(pktcap_session *, uint64_t);
-        const char *call, *option;
-    } numbers[] = {
-        { a->snaplen, set_snaplen, "pktcap_session_set_snaplen", "--snaplen" },
-        { a->packets, pktcap_session_set_packet_limit, "pktcap_session_set_packet_limit",
-          "--packets" },
-        { a->bytes, pktcap_session_set_byte_limit, "pktcap_session_set_byte_limit", "--bytes" },
-        { a->duration_ms, pktcap_session_set_time_limit, "pktcap_session_set_time_limit",
-          "--duration" },
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
-        if (!numbers[i].value)
-            continue;
-        *what = numbers[i].option;
-        CLI_CALL(rc, numbers[i].set(s, numbers[i].value), "%s(\"%s\", %llu)", numbers[i].call,
-                 name, (unsigned long long)numbers[i].value);
-        if (rc < 0)
-            return rc;
-    }
-    *what = "--option";
-    for (int i = 0; i < a->noptions; i++) {
-        char key[128];
-        const char *eq = strchr(a->options[i], '=');
-        size_t n = (size_t)(eq - a->options[i]);
-        if (n >= sizeof key)
-            n = sizeof key - 1;
-        memcpy(key, a->options[i], n);
-        key[n] = '\0';
-        /* Values may be secrets: only the key is logged. */
-        CLI_CALL(rc, pktcap_session_set(s, key, eq + 1), "pktcap_session_set(\"%s\", \"%s\", ***)",
-                 name, key);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* Makes the session of target number `n` (from 1) and adds it to the
  * group. A failure is the target's own (kept in it); only running out of
  * memory stops the command (CLI_FAILED). */
@@ -499,16 +409,16 @@ static int make_session(struct fleet *fl, struct target *t, size_t n, const char
 {
     const struct fleet_args *a = &fl->a;
     uint32_t caps = pktcap_provider_caps(fl->p);
-    const char *what = "--name-prefix";
+    char what[160] = "--name-prefix";
     int rc;
     snprintf(t->name, sizeof t->name, "%s-%zu", a->prefix, n);
     CLI_CALL(rc, pktcap_session_new(&t->s, fl->p, t->name), "pktcap_session_new(\"%s\")",
              t->name);
     if (rc < 0)
         goto failed;
-    if ((rc = configure(t->s, a, t->text, fl->f, &what)) < 0)
+    if ((rc = cli_configure_session(t->s, t->text, fl->f, &a->set, what, sizeof what)) < 0)
         goto failed;
-    what = "--fetch-dir";
+    snprintf(what, sizeof what, "--fetch-dir");
     if (a->fetch_dir) {
         size_t size = strlen(a->fetch_dir) + strlen(t->name) + strlen(ext) + 2;
         if (!(t->path = malloc(size)))
@@ -520,7 +430,7 @@ static int make_session(struct fleet *fl, struct target *t, size_t n, const char
             goto failed;
     } else if (!(caps & PKTCAP_CAP_OPEN) && (caps & PKTCAP_CAP_PACKET_CALLBACK)) {
         /* A local capture nobody asked to keep, and nobody can fetch later. */
-        what = "storage";
+        snprintf(what, sizeof what, "storage");
         CLI_CALL(rc, pktcap_storage_new_callback(&t->out, discard_bytes, NULL),
                  "pktcap_storage_new_callback(discard)");
         if (rc == 0)
@@ -529,7 +439,7 @@ static int make_session(struct fleet *fl, struct target *t, size_t n, const char
         if (rc < 0)
             goto failed;
     }
-    what = a->fetch_dir ? "--fetch-dir" : "fleet";
+    snprintf(what, sizeof what, "%s", a->fetch_dir ? "--fetch-dir" : "fleet");
     CLI_CALL(rc, pktcap_group_add(fl->g, t->s, a->fetch_dir ? t->out : NULL),
              "pktcap_group_add(\"%s\")", t->name);
     if (rc < 0)
@@ -650,7 +560,7 @@ static void result_text(char *buf, size_t size, const struct target *t,
                         const pktcap_group_result *r)
 {
     if (t->index < 0)
-        snprintf(buf, size, "configure: %s %s", t->what, t->message);
+        snprintf(buf, size, "configure: %.100s %.400s", t->what, t->message);
     else if (r->code)
         snprintf(buf, size, "%s: %s", op_name(r->op), r->message);
     else if (r->fetched || r->bytes)
@@ -1015,7 +925,7 @@ static void fleet_free(struct fleet *fl)
     free(fl->by_index);
     pktcap_filter_free(fl->f);
     pktcap_provider_close(fl->p);
-    free(fl->a.options);
+    free(fl->a.set.options);
     remove_handlers();
 }
 
@@ -1024,14 +934,14 @@ static int run_fleet(int argc, char **argv)
     struct fleet fl;
     int status, rc, outcome;
     memset(&fl, 0, sizeof fl);
-    fl.a.options = calloc((size_t)argc + 1, sizeof *fl.a.options);
-    if (!fl.a.options) {
+    fl.a.set.options = calloc((size_t)argc + 1, sizeof *fl.a.set.options);
+    if (!fl.a.set.options) {
         fputs("pktcap fleet: out of memory\n", stderr);
         return CLI_FAILED;
     }
     status = parse_args(&fl.a, argc, argv);
     if (status != CLI_OK) {
-        free(fl.a.options);
+        free(fl.a.set.options);
         return status < 0 ? CLI_OK : status;   /* -1: --help was printed */
     }
     const struct fleet_args *a = &fl.a;
@@ -1047,7 +957,8 @@ static int run_fleet(int argc, char **argv)
         goto done;
     if ((status = cli_open_provider(&fl.p, a->provider)) != CLI_OK)
         goto done;
-    if ((a->rules || a->bpf) && (status = cli_make_filter(&fl.f, a->rules, a->bpf)) != CLI_OK)
+    if ((a->set.rules || a->set.bpf) &&
+        (status = cli_make_filter(&fl.f, a->set.rules, a->set.bpf)) != CLI_OK)
         goto done;
     if (a->fetch_dir && (rc = make_dirs(a->fetch_dir)) != 0) {
         fprintf(stderr, "pktcap fleet: --fetch-dir %s: %s\n", a->fetch_dir, strerror(rc));

@@ -397,3 +397,104 @@ int cli_parse_duration(const char *text, uint64_t *ms)
     }
     return -1;
 }
+
+/* ---- the capture settings of `capture` and `fleet` ---------------------------- */
+
+int cli_settings_option(const char *command, struct cli_settings *cs, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_OPT_FILTER:
+        cs->rules = arg;
+        return 1;
+    case CLI_OPT_BPF:
+        cs->bpf = arg;
+        return 1;
+    case CLI_OPT_DURATION:
+        if (cli_parse_duration(arg, &cs->duration_ms) < 0)
+            return cli_usage_error(command, "--duration takes seconds (e.g. 10, 0.5) or a "
+                                   "number with ms, s, m or h, at least 1 ms; not '%s'", arg);
+        return 1;
+    case CLI_OPT_PACKETS:
+    case CLI_OPT_BYTES:
+        if (cli_parse_count(arg, 1, UINT64_MAX, c == CLI_OPT_PACKETS ? &cs->packets
+                                                                     : &cs->bytes) < 0)
+            return cli_usage_error(command, "%s takes a positive number, optionally with "
+                                   "k, M, G, T, Ki, Mi, Gi or Ti; not '%s'",
+                                   c == CLI_OPT_PACKETS ? "--packets" : "--bytes", arg);
+        return 1;
+    case CLI_OPT_SNAPLEN:
+        if (cli_parse_count(arg, 1, UINT32_MAX, &cs->snaplen) < 0)
+            return cli_usage_error(command, "--snaplen takes a number of bytes from 1 to "
+                                   "4294967295; not '%s'", arg);
+        return 1;
+    case CLI_OPT_OPTION:
+        if (!strchr(arg, '=') || arg[0] == '=')
+            return cli_usage_error(command, "--option takes KEY=VALUE, not '%s'", arg);
+        cs->options[cs->noptions++] = (char *)arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* pktcap_session_set_snaplen with the others' signature (the value was
+ * checked to fit 32 bits). */
+static int set_snaplen(pktcap_session *s, uint64_t bytes)
+{
+    return pktcap_session_set_snaplen(s, (uint32_t)bytes);
+}
+
+int cli_configure_session(pktcap_session *s, const char *target, const pktcap_filter *f,
+                          const struct cli_settings *cs, char *what, size_t what_size)
+{
+    const char *name = pktcap_session_name(s);
+    int rc;
+    snprintf(what, what_size, "--target");
+    CLI_CALL(rc, pktcap_session_set_target(s, target), "pktcap_session_set_target(\"%s\", \"%s\")",
+             name, target);
+    if (rc < 0)
+        return rc;
+    if (f) {
+        snprintf(what, what_size, "%s", cs->bpf ? "--bpf" : "--filter");
+        CLI_CALL(rc, pktcap_session_set_filter(s, f), "pktcap_session_set_filter(\"%s\", %s%s)",
+                 name, cs->bpf ? "bpf:" : "", cs->bpf ? cs->bpf : cs->rules);
+        if (rc < 0)
+            return rc;
+    }
+    const struct {
+        uint64_t value;   /* 0: not given */
+        int (*set)(pktcap_session *, uint64_t);
+        const char *call, *option;
+    } numbers[] = {
+        { cs->snaplen, set_snaplen, "pktcap_session_set_snaplen", "--snaplen" },
+        { cs->packets, pktcap_session_set_packet_limit, "pktcap_session_set_packet_limit",
+          "--packets" },
+        { cs->bytes, pktcap_session_set_byte_limit, "pktcap_session_set_byte_limit", "--bytes" },
+        { cs->duration_ms, pktcap_session_set_time_limit, "pktcap_session_set_time_limit",
+          "--duration" },
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        if (!numbers[i].value)
+            continue;
+        snprintf(what, what_size, "%s", numbers[i].option);
+        CLI_CALL(rc, numbers[i].set(s, numbers[i].value), "%s(\"%s\", %llu)", numbers[i].call,
+                 name, (unsigned long long)numbers[i].value);
+        if (rc < 0)
+            return rc;
+    }
+    for (int i = 0; i < cs->noptions; i++) {
+        char key[128];
+        const char *eq = strchr(cs->options[i], '=');
+        size_t n = (size_t)(eq - cs->options[i]);
+        if (n >= sizeof key)
+            n = sizeof key - 1;
+        memcpy(key, cs->options[i], n);
+        key[n] = '\0';
+        snprintf(what, what_size, "--option %s", key);
+        CLI_CALL(rc, pktcap_session_set(s, key, eq + 1), "pktcap_session_set(\"%s\", \"%s\", ***)",
+                 name, key);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
