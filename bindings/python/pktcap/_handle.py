@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import time
 import weakref
 from typing import Any, Callable, Optional
 
@@ -44,6 +45,29 @@ class Handle:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def sliced_wait(wait: Callable[[int], int], timeout: Optional[float],
+                after: Callable[[int], None], slice_ms: int = 100) -> bool:
+    """Run the C wait ``wait(ms)`` (0: done; E_TIMEOUT: the slice passed; else
+    an error) in slices, so that Python runs its signal handlers between them
+    (Ctrl-C interrupts a wait without a timeout); ``after(rc)`` follows each
+    slice (it raises what a callback raised). True when done, False when
+    ``timeout`` seconds passed (None: no timeout)."""
+    from . import errors   # errors needs the library loaded; this module does not
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
+    while True:
+        ms = slice_ms
+        if deadline is not None:
+            ms = min(ms, max(0, int((deadline - time.monotonic()) * 1000)))
+        rc = wait(ms)
+        after(rc)
+        if rc == 0:
+            return True
+        if rc != errors.Status.E_TIMEOUT:
+            errors.check(rc)
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
 
 
 def encode(text: Optional[str]) -> Optional[bytes]:

@@ -30,13 +30,12 @@ import ctypes
 import enum
 import json
 import os
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, List, Optional, Tuple, Union
 
 from . import errors
-from ._handle import Handle, decode, encode
+from ._handle import Handle, decode, encode, sliced_wait
 from ._native import GROUP_EVENT_CB, GroupEventStruct, GroupResultStruct, lib
 from .filter import _take_string
 from .session import Session, State
@@ -242,19 +241,8 @@ class Group(Handle):
         seconds pass (False). Raises ``CanceledError`` after ``cancel()`` and
         the first exception an event callback raised. Ctrl-C interrupts it."""
         h = self._handle()
-        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
-        while True:
-            slice_ms = _WAIT_SLICE_MS
-            if deadline is not None:
-                slice_ms = min(slice_ms, max(0, int((deadline - time.monotonic()) * 1000)))
-            rc = lib.pktcap_group_wait(h, slice_ms)
-            self._raise_callback_error(rc)
-            if rc == 0:
-                return True
-            if rc != errors.Status.E_TIMEOUT:
-                errors.check(rc)
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
+        return sliced_wait(lambda ms: lib.pktcap_group_wait(h, ms), timeout,
+                           self._raise_callback_error, _WAIT_SLICE_MS)
 
     def fileno(self) -> int:
         """A descriptor that becomes readable when ``step()`` has work."""

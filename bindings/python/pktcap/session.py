@@ -26,13 +26,12 @@ import enum
 import os
 import json
 import threading
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, List, NamedTuple, Optional, Union
 
 from . import errors
-from ._handle import Handle, decode, encode
+from ._handle import Handle, decode, encode, sliced_wait
 from ._native import LOG_CB, PACKET_CB, PROGRESS_CB, STATE_CB, SummaryStruct, lib
 from .file import Packet
 from .filter import Filter, _take_string
@@ -569,19 +568,9 @@ class Session(Handle):
         ``cancel()``, ``StateError`` before ``start()``, and the first exception
         a callback raised. Ctrl-C interrupts it (KeyboardInterrupt)."""
         h = self._handle()
-        deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
-        while True:
-            slice_ms = _WAIT_SLICE_MS
-            if deadline is not None:
-                slice_ms = min(slice_ms, max(0, int((deadline - time.monotonic()) * 1000)))
-            rc = lib.pktcap_session_wait(h, slice_ms)
-            self._raise_callback_error(rc)
-            if rc == 0:
-                return self.state
-            if rc != errors.Status.E_TIMEOUT:
-                errors.check(rc)
-            if deadline is not None and time.monotonic() >= deadline:
-                return self.state
+        sliced_wait(lambda ms: lib.pktcap_session_wait(h, ms), timeout,
+                    self._raise_callback_error, _WAIT_SLICE_MS)
+        return self.state
 
     def cancel(self) -> None:
         """Make a ``wait()`` in another thread raise ``CanceledError``. The capture goes on."""
