@@ -351,7 +351,9 @@ PKTCAP_API int pktcap_group_add(pktcap_group *g, pktcap_session *s, pktcap_stora
     if (!s->provider->backend->step)
         g->pushed++;
     s->group = g;
+    pthread_mutex_lock(&s->lock);
     s->group_fd = g->evfd;
+    pthread_mutex_unlock(&s->lock);
     return 0;
 }
 
@@ -1061,8 +1063,11 @@ PKTCAP_API void pktcap_group_free(pktcap_group *g)
         pktcap__fiber_free(g->runners[j].f);
     pktcap__free(g->runners);
     for (i = 0; i < g->n; i++) {
-        g->members[i].s->group = NULL;
-        g->members[i].s->group_fd = -1;
+        pktcap_session *s = g->members[i].s;
+        s->group = NULL;
+        pthread_mutex_lock(&s->lock);   /* no capture thread writes to evfd after this */
+        s->group_fd = -1;
+        pthread_mutex_unlock(&s->lock);
     }
     pktcap__free(g->members);
     if (g->multi)

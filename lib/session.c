@@ -264,16 +264,18 @@ void pktcap__session_set_state(pktcap_session *s, int state, const char *native_
         }
         pthread_cond_broadcast(&s->changed);
     }
-    cb = s->state_cb;
-    userdata = s->state_userdata;
-    pthread_mutex_unlock(&s->lock);
-    if (changed && cb)
-        cb(s, state, userdata);
+    /* Wake the group the session is in (under the lock: the group clears
+     * group_fd under it before it closes the descriptor). */
     if (changed && s->group_fd >= 0) {
         uint64_t one = 1;
         ssize_t n = write(s->group_fd, &one, sizeof one);   /* full counter: already awake */
         (void)n;
     }
+    cb = s->state_cb;
+    userdata = s->state_userdata;
+    pthread_mutex_unlock(&s->lock);
+    if (changed && cb)
+        cb(s, state, userdata);
 }
 
 void pktcap__session_fail(pktcap_session *s, const char *native_status)

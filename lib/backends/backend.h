@@ -83,7 +83,7 @@ struct pktcap_session {
     void *impl;                  /* the backend's session state */
     /* pktcap_group: the group's wake-up descriptor (an eventfd), written on
      * every state change so a local session's end reaches the driving
-     * thread; -1 outside a group. Set while the session is idle. */
+     * thread; -1 outside a group. Under `lock` (a capture thread reads it). */
     int group_fd;
     void *group;                 /* the group it belongs to, or NULL */
 };

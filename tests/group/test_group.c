@@ -747,6 +747,25 @@ static void a_local_session_wakes_the_group_when_it_ends(void **state)
     assert_int_equal(res.fetched, 1);
     pktcap_group_free(g);
     pktcap_session_free(l);
+
+    /* A group freed while its local session runs: the capture thread no
+     * longer wakes it (its descriptor is gone), the session ends alone. */
+    assert_int_equal(pktcap_session_new(&l, local, "here-too"), 0);
+    assert_int_equal(pktcap_session_set_target(l, "lo"), 0);
+    assert_int_equal(pktcap_session_set_time_limit(l, 300), 0);
+    assert_int_equal(pktcap_group_new(&g), 0);
+    assert_int_equal(pktcap_group_add(g, l, NULL), 0);
+    assert_int_equal(pktcap_group_start(g), 0);
+    t0 = now_ms();
+    while (pktcap_session_state(l) != PKTCAP_STATE_RUNNING) {
+        int64_t t;
+        assert_int_equal(pktcap_group_step(g, &t), 1);
+        assert_true(now_ms() - t0 < 5000);
+    }
+    pktcap_group_free(g);
+    assert_int_equal(pktcap_session_wait(l, 10000), 0);
+    assert_int_equal(pktcap_session_state(l), PKTCAP_STATE_COMPLETE);
+    pktcap_session_free(l);
     pktcap_session_free(c);
     pktcap_storage_free(file);
     pktcap_storage_free(out);
